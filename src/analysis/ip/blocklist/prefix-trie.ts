@@ -1,0 +1,233 @@
+/**
+ * Path-compressed binary (Patricia) trie of CIDR prefixes for one address family.
+ *
+ * Each node is a prefix; a node exists only where a prefix was inserted or where two stored
+ * prefixes part ways, so n prefixes need fewer than 2n nodes whatever their lengths. Nodes live in
+ * typed arrays (struct of arrays) rather than objects: about 30 bytes per IPv6 node, no per-node
+ * garbage-collector overhead. A lookup walks at most one node per bit of the address and compares
+ * each address bit once: O(address length), independent of the number of prefixes.
+ */
+export class PrefixTrie<V> {
+  private readonly bits: number;
+  private capacity: number;
+  private count = 1;
+  /** Prefix bits of each node, host bits zero: node i at [i * addressBytes, (i + 1) * addressBytes). */
+  private keys: Uint8Array;
+  private prefixLens: Uint8Array;
+  /** children[2i] / children[2i + 1]: the child whose next bit is 0 / 1. 0 means none (the root is nobody's child). */
+  private children: Uint32Array;
+  /** 1-based index into `values`; 0 means the node only joins two branches. */
+  private valueSlots: Uint32Array;
+  private readonly values: V[][] = [];
+
+  constructor(
+    readonly addressBytes: 4 | 16,
+    initialCapacity = 1024,
+  ) {
+    this.bits = addressBytes * 8;
+    this.capacity = Math.max(2, initialCapacity);
+    this.keys = new Uint8Array(this.capacity * addressBytes);
+    this.prefixLens = new Uint8Array(this.capacity);
+    this.children = new Uint32Array(this.capacity * 2);
+    this.valueSlots = new Uint32Array(this.capacity);
+    // Node 0 is the root, the zero-length prefix that covers every address.
+  }
+
+  /** Number of distinct prefixes stored. */
+  get size(): number {
+    return this.values.length;
+  }
+
+  /** Number of trie nodes, for memory accounting. */
+  get nodeCount(): number {
+    return this.count;
+  }
+
+  /** Stores `value` under the prefix; host bits beyond prefixLen are ignored. A repeated value is kept once. */
+  insert(bytes: ArrayLike<number>, prefixLen: number, value: V): void {
+    this.assertAddress(bytes);
+    this.assertPrefixLen(prefixLen);
+    let parent = 0;
+    let node = 0;
+    for (;;) {
+      const nodeLen = this.prefixLens[node];
+      const common = this.commonPrefix(node, bytes, this.prefixLens[parent], Math.min(nodeLen, prefixLen));
+      if (common < nodeLen) {
+        this.splitAbove(parent, node, bytes, prefixLen, common, value);
+        return;
+      }
+      if (nodeLen === prefixLen) {
+        this.addValue(node, value);
+        return;
+      }
+      const branch = this.childIndex(node, bitAt(bytes, 0, nodeLen));
+      if (this.children[branch] === 0) {
+        // Allocate first: it may grow (replace) `this.children`.
+        const leaf = this.allocate(bytes, prefixLen, value);
+        this.children[branch] = leaf;
+        return;
+      }
+      parent = node;
+      node = this.children[branch];
+    }
+  }
+
+  /**
+   * Every value whose prefix covers the address, each once, from the shortest prefix to the longest
+   * (so the last one belongs to the longest match); undefined when no prefix covers it.
+   */
+  match(bytes: ArrayLike<number>): V[] | undefined {
+    this.assertAddress(bytes);
+    let found: V[] | undefined;
+    let node = 0;
+    let checkedBits = 0;
+    for (;;) {
+      const nodeLen = this.prefixLens[node];
+      if (this.commonPrefix(node, bytes, checkedBits, nodeLen) < nodeLen) {
+        return found;
+      }
+      found = this.collect(node, found);
+      if (nodeLen === this.bits) {
+        return found;
+      }
+      const child = this.children[this.childIndex(node, bitAt(bytes, 0, nodeLen))];
+      if (child === 0) {
+        return found;
+      }
+      checkedBits = nodeLen;
+      node = child;
+    }
+  }
+
+  /**
+   * The new prefix leaves `node`'s path after `common` bits, short of the node's own length.
+   * Either the new prefix ends right there (it becomes node's parent), or a join node at `common`
+   * takes node and a new leaf as its two children.
+   */
+  private splitAbove(
+    parent: number,
+    node: number,
+    bytes: ArrayLike<number>,
+    prefixLen: number,
+    common: number,
+    value: V,
+  ): void {
+    const nodeBit = bitAt(this.keys, node * this.addressBytes, common);
+    const parentBranch = this.childIndex(parent, bitAt(bytes, 0, this.prefixLens[parent]));
+    // Allocate before touching `this.children`: allocation may grow (replace) the arrays.
+    let above: number;
+    if (common === prefixLen) {
+      above = this.allocate(bytes, prefixLen, value);
+    } else {
+      above = this.allocate(bytes, common, undefined);
+      const leaf = this.allocate(bytes, prefixLen, value);
+      this.children[this.childIndex(above, bitAt(bytes, 0, common))] = leaf;
+    }
+    this.children[this.childIndex(above, nodeBit)] = node;
+    this.children[parentBranch] = above;
+  }
+
+  private allocate(bytes: ArrayLike<number>, prefixLen: number, value: V | undefined): number {
+    if (this.count === this.capacity) {
+      this.grow();
+    }
+    const node = this.count++;
+    this.writeKey(node, bytes, prefixLen);
+    this.prefixLens[node] = prefixLen;
+    if (value !== undefined) {
+      this.addValue(node, value);
+    }
+    return node;
+  }
+
+  private writeKey(node: number, bytes: ArrayLike<number>, prefixLen: number): void {
+    const offset = node * this.addressBytes;
+    for (let i = 0; i < this.addressBytes; i++) {
+      const bitsKept = Math.min(8, Math.max(0, prefixLen - i * 8));
+      this.keys[offset + i] = bytes[i] & (0xff << (8 - bitsKept));
+    }
+  }
+
+  private addValue(node: number, value: V): void {
+    const slot = this.valueSlots[node];
+    if (slot === 0) {
+      this.values.push([value]);
+      this.valueSlots[node] = this.values.length;
+      return;
+    }
+    const stored = this.values[slot - 1];
+    if (!stored.includes(value)) {
+      stored.push(value);
+    }
+  }
+
+  private collect(node: number, found: V[] | undefined): V[] | undefined {
+    const slot = this.valueSlots[node];
+    if (slot === 0) {
+      return found;
+    }
+    const result = found ?? [];
+    for (const value of this.values[slot - 1]) {
+      if (!result.includes(value)) {
+        result.push(value);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * How many leading bits node's key shares with `bytes`, at most `limit`. Bits before `fromBit`
+   * are known to be equal already, so the comparison starts at their byte.
+   */
+  private commonPrefix(node: number, bytes: ArrayLike<number>, fromBit: number, limit: number): number {
+    const offset = node * this.addressBytes;
+    const endByte = (limit + 7) >> 3;
+    for (let i = fromBit >> 3; i < endByte; i++) {
+      const diff = (this.keys[offset + i] ^ bytes[i]) & 0xff;
+      if (diff !== 0) {
+        return Math.min(limit, i * 8 + Math.clz32(diff) - 24);
+      }
+    }
+    return limit;
+  }
+
+  private childIndex(node: number, bit: number): number {
+    return node * 2 + bit;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    this.keys = grownBytes(this.keys, this.capacity * this.addressBytes);
+    this.prefixLens = grownBytes(this.prefixLens, this.capacity);
+    this.children = grownWords(this.children, this.capacity * 2);
+    this.valueSlots = grownWords(this.valueSlots, this.capacity);
+  }
+
+  private assertAddress(bytes: ArrayLike<number>): void {
+    if (bytes.length !== this.addressBytes) {
+      throw new RangeError(`Expected a ${this.addressBytes}-byte address, got ${bytes.length} bytes.`);
+    }
+  }
+
+  private assertPrefixLen(prefixLen: number): void {
+    if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > this.bits) {
+      throw new RangeError(`Prefix length must be an integer from 0 to ${this.bits}, got ${prefixLen}.`);
+    }
+  }
+}
+
+function bitAt(bytes: ArrayLike<number>, offset: number, bit: number): number {
+  return (bytes[offset + (bit >> 3)] >> (7 - (bit & 7))) & 1;
+}
+
+function grownBytes(array: Uint8Array, length: number): Uint8Array {
+  const copy = new Uint8Array(length);
+  copy.set(array);
+  return copy;
+}
+
+function grownWords(array: Uint32Array, length: number): Uint32Array {
+  const copy = new Uint32Array(length);
+  copy.set(array);
+  return copy;
+}

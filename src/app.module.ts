@@ -1,0 +1,51 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { CacheModule } from './cache/cache.module';
+import { CommonModule } from './common/common.module';
+import { buildLoggerOptions } from './common/logging/logger-options';
+import { RateLimitModule } from './common/throttling/rate-limit.module';
+import { IpThrottlerGuard, UserThrottlerGuard } from './common/throttling/rate-limit.guards';
+import { AppConfigModule } from './config/config.module';
+import { AppConfig } from './config/config.types';
+import { RawEnv } from './config/env-reader';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RedisModule } from './redis/redis.module';
+
+export interface AppModuleOptions {
+  /** Where JSON log lines go; stdout when absent. Tests capture them here. */
+  logStream?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(env: RawEnv, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(env),
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<AppConfig, true>) =>
+            buildLoggerOptions(config.get('app', { infer: true }), options.logStream),
+        }),
+        CommonModule,
+        MetricsModule,
+        RedisModule,
+        CacheModule,
+        DatabaseModule,
+        RateLimitModule,
+        HealthModule,
+      ],
+      // Guard order matters (DESIGN.md): client-IP limits → JWT → per-user limits.
+      providers: [
+        { provide: APP_GUARD, useClass: IpThrottlerGuard },
+        { provide: APP_GUARD, useClass: UserThrottlerGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Domain failures the API reports on purpose. Each code maps to one HTTP status in
+ * `statusForCode` (one exhaustive switch) and to the problem `type` `urn:argus:problem:<code>`.
+ */
+export enum ErrorCode {
+  ValidationFailed = 'validation-failed',
+  RateLimited = 'rate-limited',
+  QuotaExceeded = 'quota-exceeded',
+  UnsupportedMediaType = 'unsupported-media-type',
+  PayloadTooLarge = 'payload-too-large',
+  ImageTooLarge = 'image-too-large',
+  CorruptImage = 'corrupt-image',
+  UpstreamError = 'upstream-error',
+  UpstreamTimeout = 'upstream-timeout',
+  UpstreamUnavailable = 'upstream-unavailable',
+  DatabaseUnavailable = 'database-unavailable',
+}
+
+export function statusForCode(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.ValidationFailed:
+      return 400;
+    case ErrorCode.RateLimited:
+    case ErrorCode.QuotaExceeded:
+      return 429;
+    case ErrorCode.UnsupportedMediaType:
+      return 415;
+    case ErrorCode.PayloadTooLarge:
+      return 413;
+    case ErrorCode.ImageTooLarge:
+    case ErrorCode.CorruptImage:
+      return 422;
+    case ErrorCode.UpstreamError:
+      return 502;
+    case ErrorCode.UpstreamTimeout:
+      return 504;
+    case ErrorCode.UpstreamUnavailable:
+    case ErrorCode.DatabaseUnavailable:
+      return 503;
+  }
+}
+
+export interface AppErrorOptions {
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly retryAfterSeconds?: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    /** Safe for clients: never an upstream's raw message, a path or a secret. */
+    readonly detail: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(detail, { cause: options.cause });
+    this.name = 'AppError';
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get status(): number {
+    return statusForCode(this.code);
+  }
+}

@@ -1,0 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { RequestContext } from '../context/request-context';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Reuses a well-formed incoming `X-Request-ID`, otherwise makes a UUID v4 (CONTRACT §1). */
+export function resolveRequestId(header: string | string[] | undefined): string {
+  const candidate = Array.isArray(header) ? header[0] : header;
+  return candidate !== undefined && REQUEST_ID_PATTERN.test(candidate) ? candidate : randomUUID();
+}
+
+/**
+ * First middleware of the app: fixes the request id, echoes it on the response (errors and 404s
+ * included) and opens the request's AsyncLocalStorage context for everything that follows.
+ */
+export function correlationIdMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const requestId = resolveRequestId(req.headers['x-request-id']);
+  req.id = requestId;
+  res.setHeader('X-Request-ID', requestId);
+  RequestContext.run({ requestId }, next);
+}

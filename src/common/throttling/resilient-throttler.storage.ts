@@ -1,0 +1,48 @@
+import { Logger } from '@nestjs/common';
+import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+
+/**
+ * Shared counters in Redis (so replicas share limits); while Redis is unreachable, counting
+ * continues per process in memory rather than failing requests. Warns once per outage.
+ */
+export class ResilientThrottlerStorage implements ThrottlerStorage {
+  private readonly logger = new Logger(ResilientThrottlerStorage.name);
+  private readonly local = new ThrottlerStorageService();
+  private degraded = false;
+
+  constructor(private readonly shared?: ThrottlerStorage) {}
+
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    if (this.shared) {
+      try {
+        const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
+        this.setDegraded(false);
+        return record;
+      } catch (error) {
+        this.setDegraded(true, error);
+      }
+    }
+    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  onApplicationShutdown(): void {
+    this.local.onApplicationShutdown();
+  }
+
+  private setDegraded(degraded: boolean, error?: unknown): void {
+    if (degraded === this.degraded) return;
+    this.degraded = degraded;
+    if (degraded) {
+      this.logger.warn({ msg: 'rate-limit store unreachable; counting per process', err: error });
+    } else {
+      this.logger.log({ msg: 'rate-limit store reachable again; counters shared' });
+    }
+  }
+}

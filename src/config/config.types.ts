@@ -1,0 +1,120 @@
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface AppSettings {
+  env: NodeEnv;
+  isProduction: boolean;
+  port: number;
+  dataDir: string;
+  allowedOrigins: string[];
+  /** Number of proxy hops to trust in X-Forwarded-For; undefined = use the socket address. */
+  trustProxy?: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metricsToken?: string;
+  shutdownGraceMs: number;
+  jsonBodyLimitBytes: number;
+}
+
+export interface AuthSettings {
+  jwtSecret: string;
+  /** True when no JWT_SECRET was given and one was generated for this process (development only). */
+  jwtSecretGenerated: boolean;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  issuer: string;
+  audience: string;
+  bcryptCost: number;
+  jwksUrl?: string;
+  jwksIssuer?: string;
+  jwksAudience?: string;
+}
+
+export interface DatabaseSettings {
+  /** postgres://… when set; otherwise the embedded SQLite file below is used. */
+  url?: string;
+  sqlitePath: string;
+}
+
+export interface RedisSettings {
+  url?: string;
+  /** Prefix for every key Argus writes, so several deployments or test runs can share one Redis. */
+  keyPrefix: string;
+}
+
+export interface ModelPrice {
+  /** US dollars per one million input tokens. */
+  inputPerMillion: number;
+  /** US dollars per one million output tokens. */
+  outputPerMillion: number;
+}
+
+export interface AiSettings {
+  provider: 'openai' | 'local';
+  openaiApiKey?: string;
+  openaiBaseUrl?: string;
+  model: string;
+  timeoutMs: number;
+  maxImageEdge: number;
+  prices: Record<string, ModelPrice>;
+}
+
+export interface IpIntelSettings {
+  abuseIpDbKeys: string[];
+  abuseIpDbBaseUrl: string;
+  timeoutMs: number;
+  cacheTtlMs: number;
+  maliciousAt: number;
+  suspiciousAt: number;
+  blocklists: string[];
+}
+
+export interface S3Settings {
+  bucket?: string;
+  endpoint?: string;
+  region?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+}
+
+export interface StorageSettings {
+  driver: 'local' | 's3';
+  localDir: string;
+  s3: S3Settings;
+}
+
+export interface LimitSettings {
+  ratePerMinute: number;
+  authPerMinute: number;
+  analysisPerMinute: number;
+  ipPerMinute: number;
+  aiDailyPerUser: number;
+  maxFileSizeBytes: number;
+  maxImagePixels: number;
+  analysisCacheTtlMs: number;
+}
+
+export interface SentrySettings {
+  dsn?: string;
+  environment: string;
+  tracesSampleRate: number;
+}
+
+export interface ApiKeySettings {
+  /** Known expiry per provider (lower-case provider name, e.g. `abuseipdb`, `openai`). */
+  expiresAt: Record<string, Date>;
+  warnDays: number;
+}
+
+/** The whole validated configuration; `ConfigService<AppConfig, true>` reads it with `infer: true`. */
+export interface AppConfig {
+  app: AppSettings;
+  auth: AuthSettings;
+  database: DatabaseSettings;
+  redis: RedisSettings;
+  ai: AiSettings;
+  ipIntel: IpIntelSettings;
+  storage: StorageSettings;
+  limits: LimitSettings;
+  sentry: SentrySettings;
+  apiKeys: ApiKeySettings;
+}

@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import { DatabaseSettings } from '../config/config.types';
+import { ENTITIES } from './entities';
+import { TypeOrmLogger } from './typeorm-logger';
+import { POSTGRES_MIGRATIONS } from './migrations/postgres';
+import { SQLITE_MIGRATIONS } from './migrations/sqlite';
+
+/**
+ * The one place connection settings are built: PostgreSQL when DATABASE_URL is set, the embedded
+ * SQLite file otherwise. Used by TypeOrmModule and by the CLI data source.
+ */
+export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    synchronize: false,
+    migrationsRun: true,
+    migrationsTableName: 'migrations',
+    logger: new TypeOrmLogger(),
+    maxQueryExecutionTime: 1000,
+  };
+
+  if (settings.url) {
+    return {
+      ...common,
+      type: 'postgres',
+      url: settings.url,
+      migrations: POSTGRES_MIGRATIONS,
+      // Fail fast when the server is unreachable so requests get a 503 instead of hanging.
+      connectTimeoutMS: 3000,
+      extra: { max: 20, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 3000 },
+    };
+  }
+
+  mkdirSync(dirname(settings.sqlitePath), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: settings.sqlitePath,
+    migrations: SQLITE_MIGRATIONS,
+    prepareDatabase: (db: { pragma(statement: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    },
+  };
+}

@@ -1,0 +1,5 @@
+/**
+ * Every TypeORM entity of the application, listed explicitly (no path globs: they break between
+ * src/ and dist/). Used by the Nest module and by the CLI data source alike.
+ */
+export const ENTITIES: Function[] = [];

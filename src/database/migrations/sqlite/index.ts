@@ -1,0 +1,2 @@
+/** SQLite (embedded) migrations in the order they run. */
+export const SQLITE_MIGRATIONS: Function[] = [];

@@ -1,0 +1,69 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Public } from '../common/decorators/public.decorator';
+import { RawBodyHttpException } from '../common/errors/raw-body.exception';
+import { ShutdownState } from '../common/lifecycle/shutdown-state';
+import { HealthDetailsService } from './health-details.service';
+
+@ApiTags('operations')
+@Public()
+@SkipThrottle()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly shutdown: ShutdownState,
+    private readonly details: HealthDetailsService,
+  ) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: 200 while the process can serve; depends on nothing external' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @HealthCheck({ swaggerDocumentation: true, noCache: true })
+  @ApiOperation({ summary: 'Readiness: 503 when the database is unreachable or the app is stopping' })
+  ready(): Promise<HealthCheckResult> {
+    return this.check();
+  }
+
+  @Get()
+  @HealthCheck({ swaggerDocumentation: false, noCache: true })
+  @ApiOperation({ summary: 'Same as /health/ready' })
+  overall(): Promise<HealthCheckResult> {
+    return this.check();
+  }
+
+  /** Database and shutdown state decide readiness; Redis and provider keys are only reported. */
+  private async check(): Promise<HealthCheckResult> {
+    const reported = await this.details.collect();
+    try {
+      const result = await this.health.check([
+        () => this.lifecycle(),
+        () => this.database.pingCheck('database', { timeout: 1500 }),
+      ]);
+      return { ...result, info: { ...result.info, ...reported }, details: { ...result.details, ...reported } };
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const body = error.getResponse() as HealthCheckResult;
+      throw new RawBodyHttpException({ ...body, details: { ...body.details, ...reported } }, 503);
+    }
+  }
+
+  private lifecycle() {
+    const indicator = this.indicators.check('lifecycle');
+    return this.shutdown.isShuttingDown ? indicator.down({ state: 'shutting-down' }) : indicator.up();
+  }
+}

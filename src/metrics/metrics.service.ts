@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type CacheResult = 'hit' | 'miss';
+export type UpstreamOutcome = 'success' | 'error' | 'timeout' | 'rejected' | 'circuit_open';
+
+/**
+ * The one Prometheus registry of the process and the typed API other modules record through.
+ * Metric names are fixed by CONTRACT §5; nothing else in the code base names a metric.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route template',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route template',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly cacheRequests = new Counter({
+    name: 'argus_cache_requests_total',
+    help: 'Cache look-ups by cache name and result',
+    labelNames: ['cache', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly upstreamRequests = new Counter({
+    name: 'argus_upstream_requests_total',
+    help: 'Calls to upstream providers by outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly upstreamDuration = new Histogram({
+    name: 'argus_upstream_request_duration_seconds',
+    help: 'Duration of upstream provider calls (all attempts of one logical call)',
+    labelNames: ['provider'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  private readonly aiTokens = new Counter({
+    name: 'argus_ai_tokens_total',
+    help: 'AI tokens used by model and kind',
+    labelNames: ['model', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly aiCost = new Counter({
+    name: 'argus_ai_cost_usd_total',
+    help: 'Estimated AI spend in US dollars by model',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly apiKeyExpiry = new Gauge({
+    name: 'argus_api_key_expiry_timestamp_seconds',
+    help: 'Expiry of each provider API key with a known expiry (unix seconds)',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly providerQuotaRemaining = new Gauge({
+    name: 'argus_upstream_quota_remaining',
+    help: 'Requests left in the provider quota window, as last reported by the provider',
+    labelNames: ['provider', 'key'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordHttp(method: string, route: string, statusCode: number, seconds: number): void {
+    const labels = { method, route, status_code: String(statusCode) };
+    this.httpDuration.observe(labels, seconds);
+    this.httpRequests.inc(labels);
+  }
+
+  recordCache(cache: string, result: CacheResult): void {
+    this.cacheRequests.inc({ cache, result });
+  }
+
+  recordUpstream(provider: string, outcome: UpstreamOutcome, seconds?: number): void {
+    this.upstreamRequests.inc({ provider, outcome });
+    if (seconds !== undefined) this.upstreamDuration.observe({ provider }, seconds);
+  }
+
+  recordAiUsage(model: string, inputTokens: number, outputTokens: number, costUsd: number): void {
+    this.aiTokens.inc({ model, kind: 'input' }, inputTokens);
+    this.aiTokens.inc({ model, kind: 'output' }, outputTokens);
+    this.aiCost.inc({ model }, costUsd);
+  }
+
+  setApiKeyExpiry(provider: string, expiresAt: Date): void {
+    this.apiKeyExpiry.set({ provider }, Math.floor(expiresAt.getTime() / 1000));
+  }
+
+  setProviderQuotaRemaining(provider: string, key: string, remaining: number): void {
+    this.providerQuotaRemaining.set({ provider, key }, remaining);
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
