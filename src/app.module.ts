@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
@@ -19,6 +19,8 @@ import { RedisModule } from './redis/redis.module';
 export interface AppModuleOptions {
   /** Where JSON log lines go; stdout when absent. Tests capture them here. */
   logStream?: DestinationStream;
+  /** Extra modules mounted beside the application's own (the e2e suite's probe routes). */
+  extraModules?: Type[];
 }
 
 @Module({})
@@ -40,6 +42,7 @@ export class AppModule {
         DatabaseModule,
         RateLimitModule,
         HealthModule,
+        ...(options.extraModules ?? []),
       ],
       // Guard order matters (DESIGN.md): client-IP limits → JWT → per-user limits.
       providers: [

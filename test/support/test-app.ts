@@ -7,6 +7,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createApp } from '../../src/app.setup';
+import { ProbeModule } from './probe.module';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -24,6 +25,8 @@ export interface TestAppOptions {
   listen?: boolean;
   /** Reuse another test app's database and Redis prefix (two replicas of one deployment). */
   shareWith?: TestApp;
+  /** Mount the probe routes (deliberate failures, slow answers) used by the foundation tests. */
+  probes?: boolean;
 }
 
 /** True when CI gave real services: the suite then runs against PostgreSQL and Redis. */
@@ -55,7 +58,7 @@ export async function createTestApp(
     },
   });
 
-  const app = await createApp(env, { logStream });
+  const app = await createApp(env, { logStream, extraModules: options.probes ? [ProbeModule] : [] });
   if (options.listen) await app.listen(0, '127.0.0.1');
   else await app.init();
 

@@ -126,6 +126,7 @@ export interface LocalReport {
 }
 
 export interface LocalReportScore {
+  /** 0 when there are no reports; the source then has no data on the address. */
   score: number;
   totalReports: number;
   distinctReporters: number;
@@ -137,15 +138,16 @@ export interface LocalReportScore {
 export function scoreLocalReports(reports: readonly LocalReport[], now: Date): LocalReportScore {
   const latestByReporter = latestReportTimes(reports);
   let points = 0;
+  let latest: number | null = null;
   for (const reportedAt of latestByReporter.values()) {
     points += LOCAL_POINTS_PER_REPORTER * recencyWeight(reportedAt, now);
+    latest = Math.max(latest ?? reportedAt, reportedAt);
   }
-  const latest = Math.max(...latestByReporter.values());
   return {
     score: Math.min(MAX_SCORE, Math.round(points)),
     totalReports: reports.length,
     distinctReporters: latestByReporter.size,
-    lastReportedAt: reports.length > 0 ? new Date(latest).toISOString() : null,
+    lastReportedAt: latest === null ? null : new Date(latest).toISOString(),
     categories: [...new Set(reports.flatMap((report) => report.categories))].sort((a, b) => a - b),
   };
 }

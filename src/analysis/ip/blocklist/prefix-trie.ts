@@ -4,7 +4,8 @@
  * Each node is a prefix; a node exists only where a prefix was inserted or where two stored
  * prefixes part ways, so n prefixes need fewer than 2n nodes whatever their lengths. Nodes live in
  * typed arrays (struct of arrays) rather than objects: about 30 bytes per IPv6 node, no per-node
- * garbage-collector overhead. A lookup walks at most one node per bit of the address and compares
+ * garbage-collector overhead. Values hang off their node as a linked list in two flat arrays, so
+ * the common case — one value per prefix — costs one array slot, not an array per node. A lookup walks at most one node per bit of the address and compares
  * each address bit once: O(address length), independent of the number of prefixes.
  */
 export class PrefixTrie<V> {
@@ -16,9 +17,12 @@ export class PrefixTrie<V> {
   private prefixLens: Uint8Array;
   /** children[2i] / children[2i + 1]: the child whose next bit is 0 / 1. 0 means none (the root is nobody's child). */
   private children: Uint32Array;
-  /** 1-based index into `values`; 0 means the node only joins two branches. */
-  private valueSlots: Uint32Array;
-  private readonly values: V[][] = [];
+  /** First value of each node, 1-based into `values`; 0 means the node only joins two branches. */
+  private valueHeads: Uint32Array;
+  /** Next value of the same node, 1-based into `values`; 0 ends the list. */
+  private valueNext: Uint32Array;
+  private readonly values: V[] = [];
+  private prefixCount = 0;
 
   constructor(
     readonly addressBytes: 4 | 16,
@@ -29,13 +33,14 @@ export class PrefixTrie<V> {
     this.keys = new Uint8Array(this.capacity * addressBytes);
     this.prefixLens = new Uint8Array(this.capacity);
     this.children = new Uint32Array(this.capacity * 2);
-    this.valueSlots = new Uint32Array(this.capacity);
+    this.valueHeads = new Uint32Array(this.capacity);
+    this.valueNext = new Uint32Array(this.capacity);
     // Node 0 is the root, the zero-length prefix that covers every address.
   }
 
   /** Number of distinct prefixes stored. */
   get size(): number {
-    return this.values.length;
+    return this.prefixCount;
   }
 
   /** Number of trie nodes, for memory accounting. */
@@ -149,25 +154,44 @@ export class PrefixTrie<V> {
   }
 
   private addValue(node: number, value: V): void {
-    const slot = this.valueSlots[node];
+    let slot = this.valueHeads[node];
     if (slot === 0) {
-      this.values.push([value]);
-      this.valueSlots[node] = this.values.length;
+      const appended = this.appendValue(value);
+      this.valueHeads[node] = appended;
+      this.prefixCount++;
       return;
     }
-    const stored = this.values[slot - 1];
-    if (!stored.includes(value)) {
-      stored.push(value);
+    for (;;) {
+      if (this.values[slot - 1] === value) {
+        return;
+      }
+      const next = this.valueNext[slot - 1];
+      if (next === 0) {
+        const appended = this.appendValue(value);
+        this.valueNext[slot - 1] = appended;
+        return;
+      }
+      slot = next;
     }
   }
 
+  /** Stores the value unlinked and returns its 1-based slot. */
+  private appendValue(value: V): number {
+    if (this.values.length === this.valueNext.length) {
+      this.valueNext = grownWords(this.valueNext, this.valueNext.length * 2);
+    }
+    this.values.push(value);
+    return this.values.length;
+  }
+
   private collect(node: number, found: V[] | undefined): V[] | undefined {
-    const slot = this.valueSlots[node];
+    let slot = this.valueHeads[node];
     if (slot === 0) {
       return found;
     }
     const result = found ?? [];
-    for (const value of this.values[slot - 1]) {
+    for (; slot !== 0; slot = this.valueNext[slot - 1]) {
+      const value = this.values[slot - 1];
       if (!result.includes(value)) {
         result.push(value);
       }
@@ -200,7 +224,7 @@ export class PrefixTrie<V> {
     this.keys = grownBytes(this.keys, this.capacity * this.addressBytes);
     this.prefixLens = grownBytes(this.prefixLens, this.capacity);
     this.children = grownWords(this.children, this.capacity * 2);
-    this.valueSlots = grownWords(this.valueSlots, this.capacity);
+    this.valueHeads = grownWords(this.valueHeads, this.capacity);
   }
 
   private assertAddress(bytes: ArrayLike<number>): void {

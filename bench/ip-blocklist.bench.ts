@@ -1,0 +1,170 @@
+/*
+ * Blocklist load and lookup benchmark.
+ *   npx ts-node --transpile-only bench/ip-blocklist.bench.ts [cidrCount] [lookupCount]
+ *
+ * Writes `cidrCount` random CIDRs (70 % IPv4, 30 % IPv6, with the comments real lists carry) to a
+ * temp file, then measures: load (read + parse + build the matcher), the memory the matcher keeps,
+ * and matches per second over `lookupCount` pre-parsed addresses (a tenth inside listed networks).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { BlocklistMatcher } from '../src/analysis/ip/blocklist/blocklist-matcher';
+import { parseIpNetwork } from '../src/analysis/ip/ip-address';
+import { blocklistNameFromFile, parseBlocklist } from '../src/analysis/ip/blocklist/blocklist-parser';
+
+const CIDR_COUNT = Number(process.argv[2] ?? 100_000);
+const LOOKUP_COUNT = Number(process.argv[3] ?? 1_000_000);
+const IPV4_SHARE = 0.7;
+const KNOWN_HIT_SHARE = 0.1;
+// Shaped like real feeds: mostly hosts and /24s, some provider blocks, few wide ranges.
+const IPV4_PREFIX_LENGTHS = [16, 18, 20, 21, 22, 23, 24, 24, 24, 24, 28, 32, 32, 32, 32, 32, 32, 32, 32];
+const IPV6_PREFIX_LENGTHS = [29, 32, 36, 40, 44, 48, 48, 56, 64, 64, 128, 128];
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/** mulberry32: seeded so runs are comparable. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const random = seededRandom(42);
+const randomInt = (max: number): number => Math.floor(random() * max);
+const pick = <T>(items: readonly T[]): T => items[randomInt(items.length)];
+
+function randomIpv4Cidr(): string {
+  const address = [1 + randomInt(223), randomInt(256), randomInt(256), randomInt(256)].join('.');
+  return `${address}/${pick(IPV4_PREFIX_LENGTHS)}`;
+}
+
+function randomIpv6Cidr(): string {
+  const groups = [0x2000 + randomInt(0x2000), ...Array.from({ length: 7 }, () => randomInt(0x10000))];
+  return `${groups.map((group) => group.toString(16)).join(':')}/${pick(IPV6_PREFIX_LENGTHS)}`;
+}
+
+function listLine(index: number): string {
+  const cidr = random() < IPV4_SHARE ? randomIpv4Cidr() : randomIpv6Cidr();
+  return index % 10 === 0 ? `${cidr} ; SBL${100_000 + index}` : cidr;
+}
+
+function writeListFile(directory: string): { path: string; cidrs: string[] } {
+  const cidrs: string[] = [];
+  const lines = ['# benchmark list', '; generated', ''];
+  for (let i = 0; i < CIDR_COUNT; i++) {
+    const line = listLine(i);
+    lines.push(line);
+    cidrs.push(line.split(' ')[0]);
+  }
+  const path = join(directory, 'bench-list.netset');
+  writeFileSync(path, lines.join('\n'));
+  return { path, cidrs };
+}
+
+interface Lookup {
+  bytes: number[];
+}
+
+/** A random address inside the network: its bytes with random host bits. */
+function addressInside(cidr: string): Lookup {
+  const { bytes, prefixLen } = parseIpNetwork(cidr);
+  return {
+    bytes: bytes.map((byte, index) => {
+      const hostBits = Math.min(8, Math.max(0, index * 8 + 8 - prefixLen));
+      return byte | (randomInt(256) & ((1 << hostBits) - 1));
+    }),
+  };
+}
+
+function randomAddress(): Lookup {
+  const length = random() < IPV4_SHARE ? 4 : 16;
+  return { bytes: Array.from({ length }, () => randomInt(256)) };
+}
+
+function makeLookups(cidrs: readonly string[]): Lookup[] {
+  return Array.from({ length: LOOKUP_COUNT }, () =>
+    random() < KNOWN_HIT_SHARE ? addressInside(pick(cidrs)) : randomAddress(),
+  );
+}
+
+interface Loaded {
+  matcher: BlocklistMatcher;
+  entries: number;
+  invalidLines: number;
+  parseMs: number;
+  buildMs: number;
+  rssAfterLoad: number;
+}
+
+function load(path: string): Loaded {
+  const start = performance.now();
+  const parsed = parseBlocklist(readFileSync(path, 'utf8'));
+  const parsedAt = performance.now();
+  const matcher = new BlocklistMatcher([{ name: blocklistNameFromFile(path), entries: parsed.entries }]);
+  const builtAt = performance.now();
+  return {
+    matcher,
+    entries: parsed.entries.length,
+    invalidLines: parsed.invalidLines,
+    parseMs: parsedAt - start,
+    buildMs: builtAt - parsedAt,
+    rssAfterLoad: process.memoryUsage().rss,
+  };
+}
+
+function timeMatches(matcher: BlocklistMatcher, lookups: readonly Lookup[]): { ms: number; hits: number } {
+  for (let i = 0; i < Math.min(50_000, lookups.length); i++) {
+    matcher.match(lookups[i]); // warm-up, so the timed loop runs optimised code
+  }
+  let hits = 0;
+  const start = performance.now();
+  for (const lookup of lookups) {
+    if (matcher.match(lookup).length > 0) {
+      hits++;
+    }
+  }
+  return { ms: performance.now() - start, hits };
+}
+
+const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+function main(): void {
+  const directory = mkdtempSync(join(tmpdir(), 'argus-bench-'));
+  try {
+    const { path, cidrs } = writeListFile(directory);
+    collectGarbage();
+    const before = process.memoryUsage();
+
+    const loaded = load(path);
+    collectGarbage();
+    const retained = process.memoryUsage();
+
+    const lookups = makeLookups(cidrs);
+    const { ms, hits } = timeMatches(loaded.matcher, lookups);
+    const { ipv4, ipv6 } = loaded.matcher.networkCount;
+
+    console.log(`node ${process.version}; ${CIDR_COUNT} CIDRs; ${LOOKUP_COUNT} lookups`);
+    console.log(`entries loaded         ${loaded.entries} (invalid lines ${loaded.invalidLines}); networks v4 ${ipv4}, v6 ${ipv6}`);
+    console.log(`load: read + parse     ${loaded.parseMs.toFixed(0)} ms`);
+    console.log(`load: build tries      ${loaded.buildMs.toFixed(0)} ms`);
+    console.log(`load: total            ${(loaded.parseMs + loaded.buildMs).toFixed(0)} ms`);
+    console.log(`retained heap delta    ${megabytes(retained.heapUsed - before.heapUsed)} (JS objects: value slots, names)`);
+    console.log(`retained arrayBuffers  ${megabytes(retained.arrayBuffers - before.arrayBuffers)} (trie typed arrays)`);
+    console.log(`RSS delta after load   ${megabytes(loaded.rssAfterLoad - before.rss)} (peak-ish, parse garbage included)`);
+    console.log(`RSS delta after GC     ${megabytes(retained.rss - before.rss)}`);
+    console.log(`matches                ${ms.toFixed(0)} ms -> ${Math.round(lookups.length / (ms / 1000))} /s (${hits} hits)`);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+main();

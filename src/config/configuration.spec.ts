@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildConfig, ConfigValidationError } from './configuration';
+import { parseDurationMs } from './env-reader';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    buildConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('buildConfig', () => {
+  it('runs on embedded defaults with an empty environment', () => {
+    const sut = buildConfig({});
+    expect(sut.app).toMatchObject({ env: 'development', port: 3000, allowedOrigins: [], trustProxy: undefined });
+    expect(sut.database.url).toBeUndefined();
+    expect(sut.database.sqlitePath).toMatch(/data[/\\]argus\.sqlite$/);
+    expect(sut.redis.url).toBeUndefined();
+    expect(sut.ai.provider).toBe('local');
+    expect(sut.auth).toMatchObject({ jwtSecretGenerated: true, accessTtlSeconds: 900, refreshTtlSeconds: 604_800 });
+    expect(sut.auth.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    expect(sut.limits).toMatchObject({
+      ratePerMinute: 120,
+      authPerMinute: 10,
+      analysisPerMinute: 5,
+      ipPerMinute: 60,
+      aiDailyPerUser: 100,
+      maxFileSizeBytes: 10 * 1024 * 1024,
+      maxImagePixels: 40_000_000,
+    });
+    expect(sut.ipIntel).toMatchObject({ cacheTtlMs: 6 * 3_600_000, maliciousAt: 75, suspiciousAt: 25 });
+  });
+
+  it('chooses openai when a key is set, unless told otherwise', () => {
+    expect(buildConfig({ OPENAI_API_KEY: 'sk-x' }).ai.provider).toBe('openai');
+    expect(buildConfig({ OPENAI_API_KEY: 'sk-x', AI_PROVIDER: 'local' }).ai.provider).toBe('local');
+  });
+
+  it('names every bad variable in one error', () => {
+    const problems = problemsOf({ PORT: 'eighty', JWT_ACCESS_TTL: 'forever', TRUST_PROXY: '-1', REDIS_URL: 'http://x' });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'JWT_ACCESS_TTL',
+      'PORT',
+      'REDIS_URL',
+      'TRUST_PROXY',
+    ]);
+  });
+
+  it('refuses the production pitfalls of CONTRACT §6', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short', ALLOWED_ORIGINS: '*' });
+    expect(problems.join('\n')).toMatch(/JWT_SECRET: must be at least 32 bytes/);
+    expect(problems.join('\n')).toMatch(/ALLOWED_ORIGINS/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL: required in production/);
+    expect(problemsOf({ NODE_ENV: 'production' }).join('\n')).toMatch(/JWT_SECRET: required/);
+  });
+
+  it('starts in production with a real secret and an explicit embedded database', () => {
+    const sut = buildConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ALLOW_EMBEDDED_DB: 'true' });
+    expect(sut.app.isProduction).toBe(true);
+    expect(sut.auth.jwtSecretGenerated).toBe(false);
+  });
+
+  it('reads <NAME>_FILE secrets without the trailing newline', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'argus-config-'));
+    const file = join(dir, 'jwt');
+    writeFileSync(file, `${'s'.repeat(40)}\n`);
+    expect(buildConfig({ JWT_SECRET_FILE: file }).auth.jwtSecret).toBe('s'.repeat(40));
+    expect(problemsOf({ JWT_SECRET_FILE: join(dir, 'missing') })).toEqual([
+      'JWT_SECRET_FILE: cannot read the file it names',
+    ]);
+    expect(problemsOf({ JWT_SECRET_FILE: file, JWT_SECRET: 'y'.repeat(40) })[0]).toMatch(/set both/);
+  });
+
+  it('rejects thresholds in the wrong order and origins that are not origins', () => {
+    expect(problemsOf({ IP_VERDICT_SUSPICIOUS_AT: '80' })[0]).toMatch(/IP_VERDICT_SUSPICIOUS_AT/);
+    expect(problemsOf({ ALLOWED_ORIGINS: 'https://ok.example, not an origin' })[0]).toMatch(/ALLOWED_ORIGINS/);
+  });
+
+  it('collects provider key expiries', () => {
+    const sut = buildConfig({ ABUSEIPDB_API_KEY_EXPIRES_AT: '2027-01-31' });
+    expect(sut.apiKeys.expiresAt.abuseipdb.toISOString()).toBe('2027-01-31T00:00:00.000Z');
+    expect(problemsOf({ OPENAI_API_KEY_EXPIRES_AT: 'soon' })[0]).toMatch(/OPENAI_API_KEY_EXPIRES_AT/);
+  });
+});
+
+describe('parseDurationMs', () => {
+  it.each([
+    ['15m', 900_000],
+    ['6h', 21_600_000],
+    ['30d', 2_592_000_000],
+    ['500ms', 500],
+    ['90', 90_000],
+  ])('%s → %d ms', (input, expected) => {
+    expect(parseDurationMs(input)).toBe(expected);
+  });
+
+  it.each(['', '15 minutes', '-5m', '1.5h'])('refuses %p', (input) => {
+    expect(parseDurationMs(input)).toBeUndefined();
+  });
+});
