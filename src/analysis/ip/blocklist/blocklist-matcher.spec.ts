@@ -54,7 +54,7 @@ describe('BlocklistMatcher', () => {
   });
 
   it('counts distinct networks per family', () => {
-    expect(sut.networkCount).toEqual({ ipv4: 4, ipv6: 2 });
+    expect(sut.stats).toMatchObject({ ipv4Networks: 4, ipv6Networks: 2 });
     expect(sut.listNames).toEqual(['spamhaus-drop', 'firehol_level1', 'tor-exits']);
   });
 

@@ -8,6 +8,14 @@ export interface NamedBlocklist {
   entries: readonly BlocklistEntry[];
 }
 
+export interface BlocklistMatcherStats {
+  /** Distinct networks per family; one listed by several lists counts once. */
+  ipv4Networks: number;
+  ipv6Networks: number;
+  trieNodes: number;
+  trieBytes: number;
+}
+
 /**
  * Answers "which of the loaded lists contain this address?" in time proportional to the address
  * length, whatever the number of entries. Built once; to reload lists, build a new matcher.
@@ -25,6 +33,8 @@ export class BlocklistMatcher {
         this.trieFor(entry.bytes).insert(entry.bytes, entry.prefixLen, index);
       }
     }
+    this.ipv4.compact();
+    this.ipv6.compact();
   }
 
   /** Names of the lists containing the address, in load order; empty when none does. */
@@ -37,9 +47,14 @@ export class BlocklistMatcher {
     return this.names;
   }
 
-  /** Distinct networks loaded per family, for logs and metrics. */
-  get networkCount(): { ipv4: number; ipv6: number } {
-    return { ipv4: this.ipv4.size, ipv6: this.ipv6.size };
+  /** Size of what was loaded, for logs and metrics. */
+  get stats(): BlocklistMatcherStats {
+    return {
+      ipv4Networks: this.ipv4.size,
+      ipv6Networks: this.ipv6.size,
+      trieNodes: this.ipv4.nodeCount + this.ipv6.nodeCount,
+      trieBytes: this.ipv4.byteLength + this.ipv6.byteLength,
+    };
   }
 
   private indexOf(name: string): number {

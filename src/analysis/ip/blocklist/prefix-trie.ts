@@ -48,6 +48,20 @@ export class PrefixTrie<V> {
     return this.count;
   }
 
+  /** Bytes held by the node and value-link arrays (the values themselves are one JS array slot each). */
+  get byteLength(): number {
+    return [this.keys, this.prefixLens, this.children, this.valueHeads, this.valueNext].reduce(
+      (total, array) => total + array.byteLength,
+      0,
+    );
+  }
+
+  /** Releases the spare capacity left by growth; call once loading is done. Later inserts still work. */
+  compact(): void {
+    this.resize(Math.max(2, this.count));
+    this.valueNext = this.valueNext.slice(0, Math.max(1, this.values.length));
+  }
+
   /** Stores `value` under the prefix; host bits beyond prefixLen are ignored. A repeated value is kept once. */
   insert(bytes: ArrayLike<number>, prefixLen: number, value: V): void {
     this.assertAddress(bytes);
@@ -178,7 +192,7 @@ export class PrefixTrie<V> {
   /** Stores the value unlinked and returns its 1-based slot. */
   private appendValue(value: V): number {
     if (this.values.length === this.valueNext.length) {
-      this.valueNext = grownWords(this.valueNext, this.valueNext.length * 2);
+      this.valueNext = resizedWords(this.valueNext, this.valueNext.length * 2);
     }
     this.values.push(value);
     return this.values.length;
@@ -220,11 +234,15 @@ export class PrefixTrie<V> {
   }
 
   private grow(): void {
-    this.capacity *= 2;
-    this.keys = grownBytes(this.keys, this.capacity * this.addressBytes);
-    this.prefixLens = grownBytes(this.prefixLens, this.capacity);
-    this.children = grownWords(this.children, this.capacity * 2);
-    this.valueHeads = grownWords(this.valueHeads, this.capacity);
+    this.resize(this.capacity * 2);
+  }
+
+  private resize(capacity: number): void {
+    this.capacity = capacity;
+    this.keys = resizedBytes(this.keys, this.capacity * this.addressBytes);
+    this.prefixLens = resizedBytes(this.prefixLens, this.capacity);
+    this.children = resizedWords(this.children, this.capacity * 2);
+    this.valueHeads = resizedWords(this.valueHeads, this.capacity);
   }
 
   private assertAddress(bytes: ArrayLike<number>): void {
@@ -244,14 +262,14 @@ function bitAt(bytes: ArrayLike<number>, offset: number, bit: number): number {
   return (bytes[offset + (bit >> 3)] >> (7 - (bit & 7))) & 1;
 }
 
-function grownBytes(array: Uint8Array, length: number): Uint8Array {
+function resizedBytes(array: Uint8Array, length: number): Uint8Array {
   const copy = new Uint8Array(length);
-  copy.set(array);
+  copy.set(array.subarray(0, length));
   return copy;
 }
 
-function grownWords(array: Uint32Array, length: number): Uint32Array {
+function resizedWords(array: Uint32Array, length: number): Uint32Array {
   const copy = new Uint32Array(length);
-  copy.set(array);
+  copy.set(array.subarray(0, length));
   return copy;
 }
