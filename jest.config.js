@@ -1,7 +1,7 @@
 // Tests always run in UTC so "per UTC day" logic and timestamps are deterministic.
 process.env.TZ = 'UTC';
 
-const tsJest = ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
 /** @type {import('jest').Config} */
 module.exports = {

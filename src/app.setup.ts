@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import * as Sentry from '@sentry/node';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
@@ -11,6 +12,7 @@ import { ValidationFailedException } from './common/errors/validation.exception'
 import { correlationIdMiddleware } from './common/middleware/correlation-id.middleware';
 import { AppConfig } from './config/config.types';
 import { RawEnv } from './config/env-reader';
+import { initSentry } from './common/observability/sentry';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -36,7 +38,10 @@ export function configureApp(app: NestExpressApplication): void {
   const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
   const settings = config.get('app', { infer: true });
 
+  // main.ts initialises Sentry first (src/instrument.ts); an app built without it (tests) does it here.
+  if (!Sentry.isInitialized()) initSentry(config.get('sentry', { infer: true }));
   app.useLogger(app.get(Logger));
+  app.flushLogs();
   app.disable('x-powered-by');
   // A hop count, never `true`: `true` would trust the client's own left-most X-Forwarded-For.
   app.set('trust proxy', settings.trustProxy ?? false);

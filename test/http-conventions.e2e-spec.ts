@@ -74,7 +74,9 @@ describe('HTTP conventions (CONTRACT §1)', () => {
     it('answers malformed JSON with a 400 problem', async () => {
       const res = await t.http().post('/v1/probe/echo').set('Content-Type', 'application/json').send('{"name": ');
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ type: 'urn:argus:problem:malformed-body', status: 400 });
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ type: 'urn:argus:problem:bad-request', status: 400 });
+      expect(res.body.detail).toMatch(/JSON/);
     });
 
     it('answers an oversized JSON body with a 413 problem', async () => {

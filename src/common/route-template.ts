@@ -8,5 +8,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
 /** The route template (`/v1/ip/:address`), never the raw path; read once the response is done. */
 export function routeTemplate(req: IncomingMessage): string {
   const { route, baseUrl } = req as RoutedRequest;
-  return typeof route?.path === 'string' ? `${baseUrl ?? ''}${route.path}` : UNMATCHED_ROUTE;
+  // Nest answers unknown paths from a catch-all route (`/{*path}`): that is "unmatched" too.
+  if (typeof route?.path !== 'string' || route.path.includes('*')) return UNMATCHED_ROUTE;
+  return `${baseUrl ?? ''}${route.path}`;
 }

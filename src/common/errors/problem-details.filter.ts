@@ -117,9 +117,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private mapMiddlewareError(exception: unknown): Mapped | undefined {
     if (typeof exception !== 'object' || exception === null) return undefined;
     const { type, status, statusCode, expose } = exception as MiddlewareError;
-    if (type === 'entity.parse.failed') {
-      return { status: 400, slug: 'malformed-body', detail: 'The request body is not valid JSON.' };
-    }
     if (type === 'entity.too.large') {
       return { status: 413, slug: ErrorCode.PayloadTooLarge, detail: 'The request body is too large.' };
     }

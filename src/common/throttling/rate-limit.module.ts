@@ -31,7 +31,6 @@ function scoped(name: RateLimitScope, limit: number): ThrottlerOptions {
       inject: [ConfigService, RedisService],
       useFactory: (config: ConfigService<AppConfig, true>, redis: RedisService) => {
         const limits = config.get('limits', { infer: true });
-        const sharedClient = redis.client ? redis.createClient() : undefined;
         return {
           throttlers: [
             { name: 'default', ttl: MINUTE_MS, limit: limits.ratePerMinute },
@@ -40,7 +39,8 @@ function scoped(name: RateLimitScope, limit: number): ThrottlerOptions {
             scoped('ip', limits.ipPerMinute),
           ],
           storage: new ResilientThrottlerStorage(
-            sharedClient ? new ThrottlerStorageRedisService(sharedClient) : undefined,
+            redis.client ? new ThrottlerStorageRedisService(redis.client) : undefined,
+            config.get('redis.keyPrefix', { infer: true }),
           ),
         };
       },

@@ -11,7 +11,11 @@ export class ResilientThrottlerStorage implements ThrottlerStorage {
   private readonly local = new ThrottlerStorageService();
   private degraded = false;
 
-  constructor(private readonly shared?: ThrottlerStorage) {}
+  /** `keyPrefix` keeps deployments (and test runs) that share one Redis apart. */
+  constructor(
+    private readonly shared?: ThrottlerStorage,
+    private readonly keyPrefix = '',
+  ) {}
 
   async increment(
     key: string,
@@ -22,7 +26,7 @@ export class ResilientThrottlerStorage implements ThrottlerStorage {
   ): Promise<ThrottlerStorageRecord> {
     if (this.shared) {
       try {
-        const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
+        const record = await this.shared.increment(this.keyPrefix + key, ttl, limit, blockDuration, throttlerName);
         this.setDegraded(false);
         return record;
       } catch (error) {
