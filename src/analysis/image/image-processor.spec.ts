@@ -1,13 +1,7 @@
-import { deflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import {
-  CorruptImageError,
-  ImageTooLargeError,
-  imageErrorFromSharp,
-  UnsupportedImageTypeError,
-} from './image.errors';
+import { CorruptImageError, ImageTooLargeError, imageErrorFromSharp, UnsupportedImageTypeError } from './image.errors';
 import { ImageProcessor, Semaphore } from './image-processor';
-import { crc32 } from 'node:zlib';
 
 type Rgb = { r: number; g: number; b: number };
 
@@ -15,7 +9,7 @@ const RED: Rgb = { r: 255, g: 0, b: 0 };
 const BLUE: Rgb = { r: 0, g: 0, b: 255 };
 const LIME: Rgb = { r: 0, g: 255, b: 0 };
 
-function canvas(width: number, height: number, background: Rgb | string, channels: 3 | 4 = 3): sharp.Sharp {
+function canvas(width: number, height: number, background: sharp.Colour, channels: 3 | 4 = 3): sharp.Sharp {
   return sharp({ create: { width, height, channels, background } });
 }
 
@@ -41,9 +35,9 @@ function expectColour(actual: number[], expected: Rgb): void {
 
 /** True when a raw EXIF block (as sharp's metadata returns it) points to a GPS IFD (tag 0x8825). */
 function hasGpsIfd(exif: Buffer): boolean {
-  const tiff = exif.subarray(exif.indexOf('II') >= 0 && exif.indexOf('II') < 8 ? exif.indexOf('II') : exif.indexOf('MM'));
-  const tag = tiff.toString('latin1', 0, 2) === 'II' ? Buffer.from([0x25, 0x88]) : Buffer.from([0x88, 0x25]);
-  return tiff.includes(tag);
+  const tiff = exif.subarray(exif.indexOf('Exif\0\0') === 0 ? 6 : 0);
+  const littleEndian = tiff.toString('latin1', 0, 2) === 'II';
+  return tiff.includes(Buffer.from(littleEndian ? [0x25, 0x88] : [0x88, 0x25]));
 }
 
 function pngChunk(type: string, data: Buffer): Buffer {
@@ -100,9 +94,16 @@ describe('ImageProcessor', () => {
         .jpeg()
         .withExif({
           IFD0: { Copyright: 'Someone' },
-          IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 0/1', GPSLongitudeRef: 'W', GPSLongitude: '0/1 7/1 0/1' },
+          IFD3: {
+            GPSLatitudeRef: 'N',
+            GPSLatitude: '51/1 30/1 0/1',
+            GPSLongitudeRef: 'W',
+            GPSLongitude: '0/1 7/1 0/1',
+          },
         })
-        .withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>')
+        .withXmp(
+          '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>',
+        )
         .withIccProfile('p3')
         .toBuffer();
       const fixture = await sharp(input).metadata();
@@ -163,8 +164,8 @@ describe('ImageProcessor', () => {
 
   describe('transparency', () => {
     it('keeps real transparency as WebP with alpha', async () => {
-      const input = await canvas(64, 64, { r: 0, g: 0, b: 0, alpha: 0 } as Rgb, 4)
-        .composite([{ input: { create: { width: 32, height: 64, channels: 4, background: RED } } }])
+      const input = await canvas(64, 64, { r: 0, g: 0, b: 0, alpha: 0 }, 4)
+        .composite([{ input: { create: { width: 32, height: 64, channels: 4, background: RED } }, left: 0, top: 0 }])
         .png()
         .toBuffer();
 
@@ -178,7 +179,9 @@ describe('ImageProcessor', () => {
     });
 
     it('drops an alpha channel that is fully opaque and emits JPEG', async () => {
-      const input = await canvas(32, 32, { ...RED, alpha: 1 } as Rgb, 4).png().toBuffer();
+      const input = await canvas(32, 32, { ...RED, alpha: 1 }, 4)
+        .png()
+        .toBuffer();
       expect((await sharp(input).metadata()).hasAlpha).toBe(true);
 
       const result = await sut.normalise(input);
@@ -226,6 +229,7 @@ describe('ImageProcessor', () => {
           { input: { create: { width: 20, height: 20, channels: 3, background: BLUE } }, left: 0, top: 20 },
           { input: { create: { width: 20, height: 20, channels: 3, background: LIME } }, left: 0, top: 40 },
         ])
+        .removeAlpha()
         .raw()
         .toBuffer();
       const input = await sharp(frames, { raw: { width: 20, height: 60, channels: 3, pageHeight: 20 } })
@@ -319,13 +323,15 @@ describe('ImageProcessor', () => {
   describe('concurrency', () => {
     it('normalises concurrent calls correctly', async () => {
       sut = new ImageProcessor({ maxInputPixels: 40_000_000, maxEdge: 64, concurrency: 1 });
-      const inputs = await Promise.all(
-        [RED, BLUE, LIME].map((colour) => canvas(128, 96, colour).png().toBuffer()),
-      );
+      const inputs = await Promise.all([RED, BLUE, LIME].map((colour) => canvas(128, 96, colour).png().toBuffer()));
 
       const results = await Promise.all(inputs.map((input) => sut.normalise(input)));
 
-      expect(results.map(({ width, height }) => [width, height])).toEqual([[64, 48], [64, 48], [64, 48]]);
+      expect(results.map(({ width, height }) => [width, height])).toEqual([
+        [64, 48],
+        [64, 48],
+        [64, 48],
+      ]);
       expectColour(await pixelAt(results[1].data, 10, 10), BLUE);
     });
 
@@ -365,6 +371,7 @@ describe('Semaphore', () => {
         return index;
       }),
     );
+    const outcomes = Promise.allSettled(runs);
     const settle = () => new Promise((resolve) => setImmediate(resolve));
 
     await settle();
@@ -376,8 +383,12 @@ describe('Semaphore', () => {
     gates[2].resolve();
     gates[3].resolve();
 
-    const outcomes = await Promise.allSettled(runs);
-    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect((await outcomes).map((outcome) => outcome.status)).toEqual([
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
     expect(started).toEqual([0, 1, 2, 3]);
     expect(peak).toBe(2);
   });
@@ -385,11 +396,15 @@ describe('Semaphore', () => {
 
 describe('imageErrorFromSharp', () => {
   it.each([
-    ['Input image exceeds pixel limit', ImageTooLargeError],
-    ['source: bad seek to 2296\nheif: Unsupported feature: Unsupported codec (4.3000)', UnsupportedImageTypeError],
-    ['VipsJpeg: premature end of JPEG image', CorruptImageError],
-    ['Input buffer contains unsupported image format', CorruptImageError],
-  ])('maps "%s"', (message, expected) => {
+    ['the pixel limit', 'Input image exceeds pixel limit', ImageTooLargeError],
+    [
+      'HEVC on a build without it',
+      'bad seek\nheif: Unsupported feature: Unsupported codec (4.3000)',
+      UnsupportedImageTypeError,
+    ],
+    ['a truncated JPEG', 'VipsJpeg: premature end of JPEG image', CorruptImageError],
+    ['anything else', 'Input buffer contains unsupported image format', CorruptImageError],
+  ])('maps %s', (_name, message, expected) => {
     const cause = new Error(message);
 
     const error = imageErrorFromSharp(cause, 100);

@@ -88,7 +88,7 @@ export class ImageProcessor {
     this.inputOptions = {
       limitInputPixels: options.maxInputPixels,
       // 'error' refuses truncated and undecodable data; 'warning' (sharp's default) would also
-      // refuse common camera/phone files whose scans carry recoverable libjpeg warnings.
+      // refuse files that decode fine apart from a recoverable warning, such as a damaged JPEG scan.
       failOn: 'error',
       animated: false,
     };

@@ -1,8 +1,10 @@
 import { AppError, ErrorCode } from '../../common/errors/app-error';
 
+const UNSUPPORTED_DETAIL = 'The file is not a supported image type (JPEG, PNG, WebP, GIF, AVIF or HEIC).';
+
 /** The bytes are not one of the image types we accept (decided by magic bytes, never by name). */
 export class UnsupportedImageTypeError extends AppError {
-  constructor(detail = 'The file is not a supported image type (JPEG, PNG, WebP, GIF, AVIF or HEIC).', cause?: unknown) {
+  constructor(detail = UNSUPPORTED_DETAIL, cause?: unknown) {
     super(ErrorCode.UnsupportedMediaType, detail, { cause });
     this.name = 'UnsupportedImageTypeError';
   }
