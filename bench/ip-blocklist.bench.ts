@@ -150,15 +150,17 @@ function main(): void {
 
     const lookups = makeLookups(cidrs);
     const { ms, hits } = timeMatches(loaded.matcher, lookups);
-    const { ipv4, ipv6 } = loaded.matcher.networkCount;
+    const stats = loaded.matcher.stats;
 
     console.log(`node ${process.version}; ${CIDR_COUNT} CIDRs; ${LOOKUP_COUNT} lookups`);
-    console.log(`entries loaded         ${loaded.entries} (invalid lines ${loaded.invalidLines}); networks v4 ${ipv4}, v6 ${ipv6}`);
+    console.log(`entries loaded         ${loaded.entries} (invalid lines ${loaded.invalidLines})`);
+    console.log(`distinct networks      v4 ${stats.ipv4Networks}, v6 ${stats.ipv6Networks}; trie nodes ${stats.trieNodes}`);
     console.log(`load: read + parse     ${loaded.parseMs.toFixed(0)} ms`);
     console.log(`load: build tries      ${loaded.buildMs.toFixed(0)} ms`);
     console.log(`load: total            ${(loaded.parseMs + loaded.buildMs).toFixed(0)} ms`);
-    console.log(`retained heap delta    ${megabytes(retained.heapUsed - before.heapUsed)} (JS objects: value slots, names)`);
-    console.log(`retained arrayBuffers  ${megabytes(retained.arrayBuffers - before.arrayBuffers)} (trie typed arrays)`);
+    console.log(`trie typed arrays      ${megabytes(stats.trieBytes)} (exact)`);
+    console.log(`retained heap delta    ${megabytes(retained.heapUsed - before.heapUsed)} (JS side: value array, names)`);
+    console.log(`retained arrayBuffers  ${megabytes(retained.arrayBuffers - before.arrayBuffers)}`);
     console.log(`RSS delta after load   ${megabytes(loaded.rssAfterLoad - before.rss)} (peak-ish, parse garbage included)`);
     console.log(`RSS delta after GC     ${megabytes(retained.rss - before.rss)}`);
     console.log(`matches                ${ms.toFixed(0)} ms -> ${Math.round(lookups.length / (ms / 1000))} /s (${hits} hits)`);

@@ -244,7 +244,7 @@ const RANGE_SCOPES: ReadonlyMap<string, IpScope> = new Map<string, IpScope>([
   ['amt', 'amt'],
   ['uniqueLocal', 'unique-local'],
   ['deprecatedSiteLocal', 'site-local'],
-  ['ipv4Mapped', 'ipv4-mapped'],
+  ['ipv4Mapped', 'ipv4-mapped'], // unreachable from parseIpAddress, which folds these to IPv4
   ['rfc6145', 'ipv4-translated'],
   ['rfc6052', 'nat64'],
   ['6to4', '6to4'],

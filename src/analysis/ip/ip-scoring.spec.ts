@@ -86,9 +86,19 @@ describe('aggregate', () => {
       expect(sut([answer({ score: 0 }), answer({ provider: 'local', score: 60 })], thresholds).score).toBe(30);
     });
 
-    it('is clean with score 0 when sources answered but none has data', () => {
+    it('is clean with score 0 when every source answered but none has data', () => {
       expect(sut([noData('local'), noData('spamhaus-drop')], thresholds)).toEqual({ score: 0, verdict: 'clean' });
-      expect(sut([failed('abuseipdb'), noData('local')], thresholds)).toEqual({ score: 0, verdict: 'clean' });
+    });
+
+    it('is unknown when none has data and a source failed: its silence is not evidence', () => {
+      expect(sut([failed('abuseipdb'), noData('local')], thresholds)).toEqual({ score: null, verdict: 'unknown' });
+    });
+
+    it('still scores the evidence there is when a source failed', () => {
+      expect(sut([failed('abuseipdb'), answer({ provider: 'local', score: 30 })], thresholds)).toEqual({
+        score: 30,
+        verdict: 'suspicious',
+      });
     });
 
     it('is unknown when no source answered', () => {

@@ -11,8 +11,10 @@
  *    a source informational only), raised to the score of any counted *decisive* source. A
  *    blocklist hit is decisive: one authoritative listing is enough, and other sources' silence
  *    cannot water it down. Scores are clamped to 0–100 and the result is rounded to an integer.
- * 3. Sources answered but none counted (nothing on the address anywhere) → 0, clean.
- *    No source answered at all → null, unknown.
+ * 3. Sources answered but none counted (nothing on the address anywhere) → 0, clean — but only
+ *    when every source answered. If one failed with no stale answer, its silence is not evidence:
+ *    what it would have said is unknown, so the result is null, unknown (a provider outage must
+ *    not turn every address "clean"). No source answered at all → null, unknown.
  * 4. Verdict: score ≥ maliciousAt → malicious; ≥ suspiciousAt → suspicious; otherwise clean.
  *    (Non-public addresses are never scored: the caller answers "not-applicable".)
  */
@@ -58,6 +60,9 @@ export function aggregate(sources: readonly SourceAnswer[], thresholds: VerdictT
     return { score: null, verdict: 'unknown' };
   }
   const counted = sources.filter(isCounted);
+  if (counted.length === 0 && !sources.every(hasAnswered)) {
+    return { score: null, verdict: 'unknown' };
+  }
   const score = Math.round(Math.max(weightedMean(counted), decisiveFloor(counted)));
   return { score, verdict: verdictFor(score, thresholds) };
 }

@@ -109,6 +109,19 @@ describe('PrefixTrie', () => {
       expect(sut.nodeCount).toBeLessThan(2 * sut.size + 1);
     });
 
+    it('gives back spare capacity on compact and still accepts inserts', () => {
+      const roomy = new PrefixTrie<string>(4, 4096);
+      roomy.insert(v4('10.0.0.0'), 8, 'a');
+      const before = roomy.byteLength;
+      roomy.compact();
+      expect(roomy.byteLength).toBeLessThan(before / 100);
+      roomy.insert(v4('10.1.0.0'), 16, 'b');
+      roomy.insert(v4('10.1.0.0'), 16, 'c');
+      roomy.insert(v4('11.0.0.0'), 8, 'd');
+      expect(roomy.match(v4('10.1.2.3'))).toEqual(['a', 'b', 'c']);
+      expect(roomy.match(v4('11.1.2.3'))).toEqual(['d']);
+    });
+
     it('refuses a wrong-sized address or prefix length', () => {
       expect(() => sut.insert([1, 2, 3], 8, 'x')).toThrow(RangeError);
       expect(() => sut.insert(v4('1.2.3.4'), 33, 'x')).toThrow(RangeError);

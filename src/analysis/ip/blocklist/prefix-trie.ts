@@ -5,8 +5,10 @@
  * prefixes part ways, so n prefixes need fewer than 2n nodes whatever their lengths. Nodes live in
  * typed arrays (struct of arrays) rather than objects: about 30 bytes per IPv6 node, no per-node
  * garbage-collector overhead. Values hang off their node as a linked list in two flat arrays, so
- * the common case — one value per prefix — costs one array slot, not an array per node. A lookup walks at most one node per bit of the address and compares
- * each address bit once: O(address length), independent of the number of prefixes.
+ * the common case (one value per prefix) costs one array slot, not an array per node.
+ *
+ * A lookup walks at most one node per bit of the address and compares each address bit once:
+ * O(address length), independent of the number of prefixes.
  */
 export class PrefixTrie<V> {
   private readonly bits: number;
@@ -59,7 +61,7 @@ export class PrefixTrie<V> {
   /** Releases the spare capacity left by growth; call once loading is done. Later inserts still work. */
   compact(): void {
     this.resize(Math.max(2, this.count));
-    this.valueNext = this.valueNext.slice(0, Math.max(1, this.values.length));
+    this.valueNext = resizedWords(this.valueNext, Math.max(1, this.values.length));
   }
 
   /** Stores `value` under the prefix; host bits beyond prefixLen are ignored. A repeated value is kept once. */
@@ -81,8 +83,7 @@ export class PrefixTrie<V> {
       }
       const branch = this.childIndex(node, bitAt(bytes, 0, nodeLen));
       if (this.children[branch] === 0) {
-        // Allocate first: it may grow (replace) `this.children`.
-        const leaf = this.allocate(bytes, prefixLen, value);
+        const leaf = this.allocateWithValue(bytes, prefixLen, value); // before indexing: may grow the arrays
         this.children[branch] = leaf;
         return;
       }
@@ -133,29 +134,33 @@ export class PrefixTrie<V> {
   ): void {
     const nodeBit = bitAt(this.keys, node * this.addressBytes, common);
     const parentBranch = this.childIndex(parent, bitAt(bytes, 0, this.prefixLens[parent]));
-    // Allocate before touching `this.children`: allocation may grow (replace) the arrays.
+    // Allocate before indexing `this.children`: allocation may grow, i.e. replace, the arrays.
+    // (`this.children[i] = this.allocate()` would write into the old array.)
     let above: number;
     if (common === prefixLen) {
-      above = this.allocate(bytes, prefixLen, value);
+      above = this.allocateWithValue(bytes, prefixLen, value);
     } else {
-      above = this.allocate(bytes, common, undefined);
-      const leaf = this.allocate(bytes, prefixLen, value);
+      above = this.allocate(bytes, common);
+      const leaf = this.allocateWithValue(bytes, prefixLen, value);
       this.children[this.childIndex(above, bitAt(bytes, 0, common))] = leaf;
     }
     this.children[this.childIndex(above, nodeBit)] = node;
     this.children[parentBranch] = above;
   }
 
-  private allocate(bytes: ArrayLike<number>, prefixLen: number, value: V | undefined): number {
+  private allocate(bytes: ArrayLike<number>, prefixLen: number): number {
     if (this.count === this.capacity) {
       this.grow();
     }
     const node = this.count++;
     this.writeKey(node, bytes, prefixLen);
     this.prefixLens[node] = prefixLen;
-    if (value !== undefined) {
-      this.addValue(node, value);
-    }
+    return node;
+  }
+
+  private allocateWithValue(bytes: ArrayLike<number>, prefixLen: number, value: V): number {
+    const node = this.allocate(bytes, prefixLen);
+    this.addValue(node, value);
     return node;
   }
 
