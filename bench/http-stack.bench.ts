@@ -1,0 +1,177 @@
+/**
+ * `npm run bench`: what the production stack costs against the framework alone.
+ *
+ * Side by side, in one run, with the servers pinned to core 1 and the load generator to core 0
+ * (where `taskset` exists): requests/s and p99 of
+ *   (a) a bare Node http server returning the same JSON,
+ *   (b) a plain NestJS + platform-express app with one controller returning it,
+ *   (c) Argus's authenticated, throttled, logged, metered, cached GET /v1/ip/:address,
+ *   (d) Argus's /health/live,
+ * then the ratios c/a, c/b and d/b. Target: c/b ≥ 0.6.
+ *
+ * Argus runs from dist/ (build first) on SQLite, with Redis when BENCH_REDIS_URL (default
+ * redis://127.0.0.1:6379) answers — the same shape as production. Not a test: numbers only.
+ */
+import autocannon from 'autocannon';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
+
+interface Result {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function launch(script: string[], env: Record<string, string>): ChildProcess {
+  const command = hasTaskset() ? 'taskset' : process.execPath;
+  const args = hasTaskset() ? ['-c', SERVER_CORE, process.execPath, ...script] : script;
+  return spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+}
+
+async function waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function redisAnswers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port || 6379) }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+async function measure(name: string, url: string, headers: Record<string, string> = {}): Promise<Result> {
+  // Warm-up: JIT, connection pools, caches.
+  await autocannon({ url, headers, connections: CONNECTIONS, duration: 2 });
+  const run = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION_S });
+  return {
+    name,
+    rps: run.requests.average,
+    p50: run.latency.p50,
+    p99: run.latency.p99,
+    errors: run.errors + run.timeouts,
+    non2xx: run.non2xx,
+  };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function argusToken(base: string): Promise<string> {
+  const email = `bench-${Date.now()}@example.com`;
+  const res = await fetch(`${base}/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password: 'bench-password-123' }),
+  });
+  if (!res.ok) throw new Error(`register failed: ${res.status}`);
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+async function main(): Promise<void> {
+  const results: Result[] = [];
+  const tsNode = ['-r', 'ts-node/register/transpile-only'];
+
+  const bare = launch([...tsNode, 'bench/servers/bare-http.server.ts'], { PORT: '4101' });
+  await waitForOk('http://127.0.0.1:4101/');
+  results.push(await measure('(a) bare node http', 'http://127.0.0.1:4101/v1/ip/8.8.8.8'));
+  await stop(bare);
+
+  const plain = launch([...tsNode, 'bench/servers/plain-nest.server.ts'], { PORT: '4102' });
+  await waitForOk('http://127.0.0.1:4102/v1/ip/8.8.8.8');
+  results.push(await measure('(b) plain NestJS', 'http://127.0.0.1:4102/v1/ip/8.8.8.8'));
+  await stop(plain);
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'));
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const withRedis = await redisAnswers(redisUrl);
+  const argus = launch(['dist/main.js'], {
+    NODE_ENV: 'production',
+    ALLOW_EMBEDDED_DB: 'true',
+    PORT: '4103',
+    DATA_DIR: dataDir,
+    JWT_SECRET: 'bench-secret-that-is-at-least-thirty-two-bytes-long',
+    LOG_LEVEL: 'info',
+    BCRYPT_COST: '10',
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    IP_RATE_LIMIT_PER_MINUTE: '100000000',
+    ...(withRedis ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench-${Date.now()}:` } : {}),
+  });
+  try {
+    const base = 'http://127.0.0.1:4103';
+    await waitForOk(`${base}/health/ready`);
+    const token = await argusToken(base);
+    const auth = { Authorization: `Bearer ${token}` };
+    const first = await fetch(`${base}/v1/ip/8.8.8.8`, { headers: auth });
+    if (!first.ok) throw new Error(`lookup failed: ${first.status}`);
+    results.push(await measure(`(c) Argus GET /v1/ip/:address${withRedis ? ' (Redis)' : ''}`, `${base}/v1/ip/8.8.8.8`, auth));
+    results.push(await measure('(d) Argus /health/live', `${base}/health/live`));
+  } finally {
+    await stop(argus);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  console.log(`\n${CONNECTIONS} connections, ${DURATION_S} s each, taskset: ${hasTaskset() ? 'yes' : 'no'}`);
+  console.table(
+    results.map((r) => ({
+      server: r.name,
+      'req/s': Math.round(r.rps),
+      'p50 ms': r.p50,
+      'p99 ms': r.p99,
+      errors: r.errors,
+      non2xx: r.non2xx,
+    })),
+  );
+  const [a, b, c, d] = results.map((r) => r.rps);
+  console.log(`c/a = ${(c / a).toFixed(2)}   c/b = ${(c / b).toFixed(2)} (target ≥ 0.6)   d/b = ${(d / b).toFixed(2)}`);
+}
+
+if (hasTaskset() && !process.env.BENCH_PINNED) {
+  // Re-run this script pinned to core 0 so the load generator does not compete with the server.
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...process.execArgv, __filename], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_PINNED: '1' },
+  });
+  child.on('exit', (code) => process.exit(code ?? 1));
+} else {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,263 @@
+/**
+ * `npm run load`: an open-loop, fixed-rate mixed workload against a real Argus process.
+ *
+ * Requests arrive at LOAD_RATE per second for LOAD_DURATION_S seconds whatever the server's
+ * latency (open loop: a slow server cannot slow the arrivals down and hide its queueing). Mix:
+ *   2 % logins (bcrypt at BCRYPT_COST), 55 % cached IP lookups (a hot set), 25 % uncached IP
+ *   lookups (AbuseIPDB fake, ~60 ms), 18 % image uploads (OpenAI fake, ~800 ms; 4 in 5 repeat a
+ *   recent image and are answered from cache).
+ * Prints throughput, p50/p95/p99 and errors overall and per kind, upstream calls and the cache
+ * hit ratio. LOAD_SAMPLE_RSS_S samples the server's RSS (a soak: LOAD_DURATION_S=600).
+ *
+ * Argus runs from dist/ (build first) with PostgreSQL and Redis when LOAD_DATABASE_URL /
+ * LOAD_REDIS_URL are given, else SQLite and in-process. Limits are raised: this measures capacity,
+ * not the rate limiter. Loopback only.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { AbuseIpDbFake } from '../test/fakes/abuseipdb-fake';
+import { OpenAiFake } from '../test/fakes/openai-fake';
+
+const ROOT = join(__dirname, '..');
+const RATE = Number(process.env.LOAD_RATE ?? 100);
+const DURATION_S = Number(process.env.LOAD_DURATION_S ?? 60);
+const SAMPLE_RSS_S = Number(process.env.LOAD_SAMPLE_RSS_S ?? 0);
+const PORT = Number(process.env.LOAD_PORT ?? 4201);
+const BASE = `http://127.0.0.1:${PORT}`;
+const PASSWORD = 'load-test-password-123';
+const USERS = 20;
+
+type Kind = 'login' | 'ip-cached' | 'ip-fresh' | 'upload';
+const MIX: [Kind, number][] = [
+  ['login', 0.02],
+  ['ip-cached', 0.55],
+  ['ip-fresh', 0.25],
+  ['upload', 0.18],
+];
+
+interface Sample {
+  kind: Kind;
+  ms: number;
+  ok: boolean;
+  status: number;
+}
+
+function pickKind(): Kind {
+  let roll = Math.random();
+  for (const [kind, share] of MIX) {
+    if ((roll -= share) < 0) return kind;
+  }
+  return 'ip-cached';
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function randomPublicIp(): string {
+  // 11.0.0.0–126.255.255.255 avoids private, loopback and reserved ranges.
+  const a = 11 + Math.floor(Math.random() * 116);
+  return `${a === 100 ? 101 : a}.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+}
+
+async function makeImages(count: number): Promise<Buffer[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      sharp({
+        create: { width: 800, height: 600, channels: 3, background: { r: (i * 37) % 256, g: (i * 91) % 256, b: i % 256 } },
+      })
+        .composite([{ input: Buffer.from(`<svg width="800" height="600"><circle cx="${i % 800}" cy="300" r="120" fill="#fff"/></svg>`) }])
+        .jpeg({ quality: 85 })
+        .toBuffer(),
+    ),
+  );
+}
+
+async function waitForReady(timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${BASE}/health/ready`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('Argus did not become ready');
+}
+
+async function json<T>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+function rssMb(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+async function metricSum(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${BASE}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
+async function main(): Promise<void> {
+  const openai = new OpenAiFake();
+  const abuse = new AbuseIpDbFake({ validKeys: ['load-key'], dailyLimit: 10_000_000 });
+  await Promise.all([openai.start(), abuse.start()]);
+  openai.delay(800);
+  abuse.delay(60);
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'argus-load-'));
+  const server = spawn(process.execPath, ['dist/main.js'], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      ALLOW_EMBEDDED_DB: 'true',
+      PORT: String(PORT),
+      DATA_DIR: dataDir,
+      JWT_SECRET: 'load-secret-that-is-at-least-thirty-two-bytes-long',
+      LOG_LEVEL: 'info',
+      BCRYPT_COST: process.env.BCRYPT_COST ?? '12',
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      AUTH_RATE_LIMIT_PER_MINUTE: '100000000',
+      ANALYSIS_RATE_LIMIT_PER_MINUTE: '100000000',
+      IP_RATE_LIMIT_PER_MINUTE: '100000000',
+      AI_DAILY_LIMIT_PER_USER: '100000000',
+      AI_PROVIDER: 'openai',
+      OPENAI_API_KEY: openai.apiKey,
+      OPENAI_BASE_URL: `${openai.url}/v1`,
+      ABUSEIPDB_API_KEY: 'load-key',
+      ABUSEIPDB_BASE_URL: `${abuse.url}/api/v2`,
+      ...(process.env.LOAD_DATABASE_URL ? { DATABASE_URL: process.env.LOAD_DATABASE_URL } : {}),
+      ...(process.env.LOAD_REDIS_URL
+        ? { REDIS_URL: process.env.LOAD_REDIS_URL, REDIS_KEY_PREFIX: `load-${Date.now()}:` }
+        : {}),
+    },
+  });
+
+  try {
+    await waitForReady();
+    const users = await Promise.all(
+      Array.from({ length: USERS }, async (_, i) => {
+        const email = `load-${Date.now()}-${i}@example.com`;
+        const res = await fetch(`${BASE}/v1/auth/register`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ email, password: PASSWORD }),
+        });
+        if (res.status !== 201) throw new Error(`register failed: ${res.status}`);
+        return { email, token: (await json<{ accessToken: string }>(res)).accessToken };
+      }),
+    );
+    const hotIps = Array.from({ length: 50 }, randomPublicIp);
+    for (const ip of hotIps) {
+      await fetch(`${BASE}/v1/ip/${ip}`, { headers: { Authorization: `Bearer ${users[0].token}` } });
+    }
+    const images = await makeImages(Math.ceil(RATE * DURATION_S * 0.18 * 0.2) + 10);
+    let nextNewImage = 0;
+    const upstreamBefore = openai.callCount;
+    const abuseBefore = abuse.callCount;
+
+    const fire = async (kind: Kind): Promise<Sample> => {
+      const user = users[Math.floor(Math.random() * users.length)];
+      const auth = { Authorization: `Bearer ${user.token}` };
+      const started = performance.now();
+      let res: Response;
+      try {
+        switch (kind) {
+          case 'login':
+            res = await fetch(`${BASE}/v1/auth/login`, {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({ email: user.email, password: PASSWORD }),
+            });
+            break;
+          case 'ip-cached':
+            res = await fetch(`${BASE}/v1/ip/${hotIps[Math.floor(Math.random() * hotIps.length)]}`, { headers: auth });
+            break;
+          case 'ip-fresh':
+            res = await fetch(`${BASE}/v1/ip/${randomPublicIp()}`, { headers: auth });
+            break;
+          case 'upload': {
+            const fresh = Math.random() < 0.2 || nextNewImage === 0;
+            const index = fresh
+              ? Math.min(nextNewImage++, images.length - 1)
+              : Math.floor(Math.random() * nextNewImage);
+            const form = new FormData();
+            form.append('file', new Blob([images[index]], { type: 'image/jpeg' }), 'photo.jpg');
+            res = await fetch(`${BASE}/v1/analyses`, { method: 'POST', headers: auth, body: form });
+            break;
+          }
+        }
+        await res.arrayBuffer();
+        return { kind, ms: performance.now() - started, ok: res.status < 400, status: res.status };
+      } catch {
+        return { kind, ms: performance.now() - started, ok: false, status: 0 };
+      }
+    };
+
+    const samples: Promise<Sample>[] = [];
+    const rss: { t: number; mb: number }[] = [];
+    const started = Date.now();
+    const total = RATE * DURATION_S;
+    let lastRss = -Infinity;
+    for (let i = 0; i < total; i++) {
+      const due = started + (i * 1000) / RATE;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      samples.push(fire(pickKind()));
+      if (SAMPLE_RSS_S > 0 && Date.now() - lastRss >= SAMPLE_RSS_S * 1000) {
+        lastRss = Date.now();
+        rss.push({ t: Math.round((Date.now() - started) / 1000), mb: Math.round(rssMb(server)) });
+      }
+    }
+    const done = await Promise.all(samples);
+    const elapsedS = (Date.now() - started) / 1000;
+
+    const hits = await metricSum('argus_cache_requests_total', 'result="hit"');
+    const misses = await metricSum('argus_cache_requests_total', 'result="miss"');
+    const rows = (['all', ...MIX.map(([kind]) => kind)] as const).map((kind) => {
+      const set = kind === 'all' ? done : done.filter((sample) => sample.kind === kind);
+      const ms = set.map((sample) => sample.ms).sort((x, y) => x - y);
+      const errors = set.filter((sample) => !sample.ok);
+      return {
+        kind,
+        requests: set.length,
+        'p50 ms': Math.round(percentile(ms, 50)),
+        'p95 ms': Math.round(percentile(ms, 95)),
+        'p99 ms': Math.round(percentile(ms, 99)),
+        'error %': set.length ? Number(((100 * errors.length) / set.length).toFixed(2)) : 0,
+        statuses: [...new Set(errors.map((sample) => sample.status))].join(' '),
+      };
+    });
+
+    console.log(`\ntarget ${RATE} req/s for ${DURATION_S} s; achieved ${(done.length / elapsedS).toFixed(1)} req/s`);
+    console.table(rows);
+    console.log(`upstream AI calls: ${openai.callCount - upstreamBefore}; AbuseIPDB calls: ${abuse.callCount - abuseBefore}`);
+    console.log(`cache hit ratio: ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)} % (${hits} hits, ${misses} misses)`);
+    if (rss.length > 0) {
+      console.log(`RSS MB every ${SAMPLE_RSS_S} s: ${rss.map((point) => point.mb).join(' ')}`);
+      console.log(`RSS start ${rss[0].mb} MB, end ${rss[rss.length - 1].mb} MB`);
+    }
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+    await Promise.all([openai.close(), abuse.close()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
