@@ -143,6 +143,13 @@ describe('HTTP conventions (CONTRACT §1)', () => {
       expect(res.text).toContain('swagger-ui');
     });
 
+    it('serves a Swagger UI init script that is valid JavaScript', async () => {
+      // @nestjs/swagger splices the document into this script with String.replace, where a "$`" in
+      // any description silently corrupts it and leaves a blank page.
+      const res = await t.http().get('/docs/swagger-ui-init.js').expect(200);
+      expect(() => new Function(res.text)).not.toThrow();
+    });
+
     it('serves the OpenAPI 3 document with the bearer scheme', async () => {
       const res = await t.http().get('/docs-json');
       expect(res.status).toBe(200);
