@@ -3,6 +3,9 @@ import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AnalysisModule } from './analysis/analysis.module';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
 import { CacheModule } from './cache/cache.module';
 import { CommonModule } from './common/common.module';
 import { buildLoggerOptions } from './common/logging/logger-options';
@@ -42,11 +45,14 @@ export class AppModule {
         DatabaseModule,
         RateLimitModule,
         HealthModule,
+        AuthModule,
+        AnalysisModule,
         ...(options.extraModules ?? []),
       ],
       // Guard order matters (DESIGN.md): client-IP limits → JWT → per-user limits.
       providers: [
         { provide: APP_GUARD, useClass: IpThrottlerGuard },
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useClass: UserThrottlerGuard },
       ],
     };

@@ -39,7 +39,7 @@ export class PasswordHasher implements OnModuleInit {
    * it still runs one comparison against the dummy hash, then answers false.
    */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
-    const matches = await bcrypt.compare(prehash(password), hash ?? (await this.getDummyHash()));
+    const matches = await bcrypt.compare(prehash(password), hash || (await this.getDummyHash()));
     return Boolean(hash) && matches;
   }
 

@@ -81,6 +81,10 @@ describe('buildConfig', () => {
     expect(problemsOf({ ALLOWED_ORIGINS: 'https://ok.example, not an origin' })[0]).toMatch(/ALLOWED_ORIGINS/);
   });
 
+  it('needs issuer and audience with an external JWKS', () => {
+    expect(problemsOf({ AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json' })[0]).toMatch(/AUTH_JWKS_ISSUER/);
+  });
+
   it('collects provider key expiries', () => {
     const sut = buildConfig({ ABUSEIPDB_API_KEY_EXPIRES_AT: '2027-01-31' });
     expect(sut.apiKeys.expiresAt.abuseipdb.toISOString()).toBe('2027-01-31T00:00:00.000Z');

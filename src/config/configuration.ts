@@ -170,6 +170,9 @@ function checkCrossFieldRules(read: EnvReader, config: AppConfig, env: RawEnv): 
   if (ai.provider === 'openai' && !ai.openaiApiKey) {
     read.fail('OPENAI_API_KEY: required when AI_PROVIDER=openai');
   }
+  if (config.auth.jwksUrl && (!config.auth.jwksIssuer || !config.auth.jwksAudience)) {
+    read.fail('AUTH_JWKS_ISSUER and AUTH_JWKS_AUDIENCE: required when AUTH_JWKS_URL is set');
+  }
   if (storage.driver === 's3' && !storage.s3.bucket) {
     read.fail('S3_BUCKET: required when STORAGE_DRIVER=s3');
   }

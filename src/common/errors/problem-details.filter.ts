@@ -66,6 +66,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(mapped.retryAfterSeconds))));
     }
     if (mapped.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    // An error answers this request only: no cache or proxy should keep it.
+    res.setHeader('Cache-Control', 'no-store');
     res.status(mapped.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 

@@ -1,5 +1,13 @@
+import { MigrationInterface } from 'typeorm';
 import { CreateUsersAndRefreshTokens1795615000000 } from './1795615000000-CreateUsersAndRefreshTokens';
 import { CreateAiUsage1795615000001 } from './1795615000001-CreateAiUsage';
+import { CreateIpTables1795615000100 } from './1795615000100-CreateIpTables';
+import { CreateAnalyses1795615000200 } from './1795615000200-CreateAnalyses';
 
 /** PostgreSQL migrations in the order they run. */
-export const POSTGRES_MIGRATIONS: Function[] = [CreateUsersAndRefreshTokens1795615000000, CreateAiUsage1795615000001];
+export const POSTGRES_MIGRATIONS: Array<new () => MigrationInterface> = [
+  CreateUsersAndRefreshTokens1795615000000,
+  CreateAiUsage1795615000001,
+  CreateIpTables1795615000100,
+  CreateAnalyses1795615000200,
+];

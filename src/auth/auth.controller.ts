@@ -1,0 +1,85 @@
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { RateLimit } from '../common/decorators/rate-limit.decorator';
+import { AuthService } from './auth.service';
+import { AuthenticatedUser } from './auth.types';
+import { Anonymous, Authenticated } from './decorators/auth.decorator';
+import { CurrentUser } from './decorators/current-user.decorator';
+import { AuthResponseDto, MeResponseDto } from './dto/auth-response.dto';
+import { LoginDto, RegisterDto } from './dto/credentials.dto';
+import { RefreshTokenDto } from './dto/refresh-token.dto';
+
+@ApiTags('auth')
+@ApiBadRequestResponse({ description: 'Invalid body: problem+json with `errors: [{ field, message }]`.' })
+@Controller({ path: 'auth', version: '1' })
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('register')
+  @Anonymous()
+  @RateLimit('auth')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Create an account and sign in' })
+  @ApiCreatedResponse({ type: AuthResponseDto })
+  @ApiConflictResponse({ description: 'An account with this email already exists.' })
+  @ApiTooManyRequestsResponse({ description: 'AUTH_RATE_LIMIT_PER_MINUTE exceeded for this client IP (Retry-After).' })
+  register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
+    return this.auth.register(dto);
+  }
+
+  @Post('login')
+  @Anonymous()
+  @RateLimit('auth')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Invalid email or password (one answer for both).' })
+  @ApiTooManyRequestsResponse({ description: 'AUTH_RATE_LIMIT_PER_MINUTE exceeded for this client IP (Retry-After).' })
+  login(@Body() dto: LoginDto): Promise<AuthResponseDto> {
+    return this.auth.login(dto);
+  }
+
+  @Post('refresh')
+  @Anonymous()
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Exchange a refresh token for a new pair',
+    description: 'The presented token is spent. Presenting a spent token again revokes its whole family.',
+  })
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiUnauthorizedResponse({ description: 'The refresh token is invalid, expired, spent or revoked.' })
+  refresh(@Body() dto: RefreshTokenDto): Promise<AuthResponseDto> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  @Post('logout')
+  @Authenticated()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: "Revoke the refresh token's family (sign out this session)" })
+  @ApiNoContentResponse({ description: 'Revoked (also when the token was unknown or not yours).' })
+  logout(@CurrentUser() user: AuthenticatedUser, @Body() dto: RefreshTokenDto): Promise<void> {
+    return this.auth.logout(user, dto.refreshToken);
+  }
+
+  @Get('me')
+  @Authenticated()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'The signed-in account and its AI usage today (UTC)' })
+  @ApiOkResponse({ type: MeResponseDto })
+  me(@CurrentUser() user: AuthenticatedUser): Promise<MeResponseDto> {
+    return this.auth.me(user);
+  }
+}
