@@ -2,21 +2,20 @@ import { Global, LoggerService, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { Test, TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { on, once } from 'node:events';
-import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheModule } from '../src/cache/cache.module';
 import { CacheService, SingleFlightResult } from '../src/cache/cache.service';
 import { MetricsService } from '../src/metrics/metrics.service';
 import { RedisService } from '../src/redis/redis.service';
+import { freePort, hasRedisServer, PrivateRedis, waitFor } from './support/net';
 import type { ChildMessage } from './support/single-flight-child';
 
 /** Stands in for an upstream call's duration, so concurrent callers really overlap. */
 const UPSTREAM_LATENCY_MS = 300;
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 const canRun = Boolean(process.env.TEST_REDIS_URL) || hasRedisServer;
 
 interface Payload {
@@ -86,15 +85,6 @@ async function startReplica(url: string, keyPrefix: string): Promise<Replica> {
   return { cache: moduleRef.get(CacheService), redis: moduleRef.get(RedisService), close: () => moduleRef.close() };
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(delay);
-  }
-}
-
 /**
  * True once both replicas' connections are up and a value written through `writer` is read back
  * through `reader` (i.e. via Redis).
@@ -104,56 +94,6 @@ async function sharesValues(writer: Replica, reader: Replica): Promise<boolean> 
   const key = `probe-${randomUUID()}`;
   await writer.cache.set(key, { by: 'probe' }, 10_000);
   return (await reader.cache.get<Payload>(key, 'test'))?.by === 'probe';
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** A private redis-server this test file may stop, kill and restart without disturbing anyone. */
-class PrivateRedis {
-  private process: ChildProcess | undefined;
-
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-    this.process = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitFor(() => accepts(this.port), 10_000, `redis-server on port ${this.port}`);
-  }
-
-  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
-    this.process?.kill(signal);
-  }
-
-  async kill(): Promise<void> {
-    const child = this.process;
-    this.process = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }
 }
 
 /** A promise's value and how long it took to settle. */

@@ -1,41 +1,21 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { shutdown } from '../src/common/lifecycle/graceful-shutdown';
+import { freePort, waitFor } from './support/net';
 import { baseUrl, createTestApp } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('graceful shutdown (CONTRACT §5)', () => {
   it('lets an in-flight request finish, refuses new connections, and closes', async () => {
     const t = await createTestApp({}, { listen: true, probes: true });
     const url = baseUrl(t);
+    const arrived = once(t.app.getHttpServer(), 'request');
     const inFlight = fetch(`${url}/v1/probe/slow?ms=800`);
-    await waitFor(async () => (t.logs.length > 0 ? true : undefined), 2000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await arrived;
 
     const stopped = shutdown(t.app, 5000);
     const response = await inFlight;
@@ -78,10 +58,11 @@ describe('graceful shutdown (CONTRACT §5)', () => {
 
       const server = run({ PORT: String(port) });
       const exited = exitOf(server);
-      await waitFor(async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
-        return res.status === 200 ? true : undefined;
-      }, 45_000);
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200,
+        45_000,
+        'the server to be ready',
+      );
       server.kill('SIGTERM');
       expect((await exited).code).toBe(0);
     } finally {
