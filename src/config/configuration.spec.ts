@@ -42,7 +42,12 @@ describe('buildConfig', () => {
   });
 
   it('names every bad variable in one error', () => {
-    const problems = problemsOf({ PORT: 'eighty', JWT_ACCESS_TTL: 'forever', TRUST_PROXY: '-1', REDIS_URL: 'http://x' });
+    const problems = problemsOf({
+      PORT: 'eighty',
+      JWT_ACCESS_TTL: 'forever',
+      TRUST_PROXY: '-1',
+      REDIS_URL: 'http://x',
+    });
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
       'JWT_ACCESS_TTL',
       'PORT',
@@ -74,6 +79,8 @@ describe('buildConfig', () => {
       'JWT_SECRET_FILE: cannot read the file it names',
     ]);
     expect(problemsOf({ JWT_SECRET_FILE: file, JWT_SECRET: 'y'.repeat(40) })[0]).toMatch(/set both/);
+    // Other software's *_FILE variables are none of Argus's business.
+    expect(problemsOf({ TF_CLI_CONFIG_FILE: join(dir, 'missing') })).toEqual([]);
   });
 
   it('rejects thresholds in the wrong order and origins that are not origins', () => {

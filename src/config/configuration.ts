@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { AppConfig, AppSettings, ModelPrice, NodeEnv } from './config.types';
-import { EnvReader, RawEnv, resolveFileVariables } from './env-reader';
+import { EnvReader, RawEnv } from './env-reader';
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -25,11 +25,9 @@ const KNOWN_MODEL_PRICES: Record<string, ModelPrice> = {
  * Builds the whole typed configuration from an environment, validating every variable of
  * CONTRACT §6. Throws one ConfigValidationError naming every bad variable.
  */
-export function buildConfig(rawEnv: RawEnv): AppConfig {
-  const fileErrors: string[] = [];
-  const env = resolveFileVariables(rawEnv, fileErrors);
+export function buildConfig(env: RawEnv): AppConfig {
   const read = new EnvReader(env);
-  read.errors.push(...fileErrors);
+  read.checkNotBothSet(Object.keys(env).filter((name) => env[`${name}_FILE`] !== undefined));
 
   const app = readApp(read);
   const config: AppConfig = {

@@ -19,41 +19,48 @@ export function parseDurationMs(value: string): number | undefined {
 }
 
 /**
- * Resolves `<NAME>_FILE` variables (Docker/Kubernetes secrets): the file's content, without its
- * trailing newline, becomes `<NAME>`. Setting both is refused as ambiguous.
- */
-export function resolveFileVariables(env: RawEnv, errors: string[]): RawEnv {
-  const resolved: RawEnv = { ...env };
-  for (const [key, path] of Object.entries(env)) {
-    if (!key.endsWith('_FILE') || !path) continue;
-    const name = key.slice(0, -'_FILE'.length);
-    if (env[name] !== undefined && env[name] !== '') {
-      errors.push(`${name}: set both ${name} and ${key}; use one`);
-      continue;
-    }
-    try {
-      resolved[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      errors.push(`${key}: cannot read the file it names`);
-    }
-  }
-  return resolved;
-}
-
-/**
  * Reads typed values out of the environment, collecting every problem instead of stopping at the
  * first, so start-up can refuse with one message naming every bad variable.
  */
 export class EnvReader {
   readonly errors: string[] = [];
 
+  private readonly files = new Map<string, string | undefined>();
+
   constructor(private readonly env: RawEnv) {}
 
   string(name: string): string | undefined;
   string(name: string, fallback: string): string;
   string(name: string, fallback?: string): string | undefined {
-    const value = this.env[name]?.trim();
+    const value = (this.env[name] || this.fromFile(name))?.trim();
     return value === undefined || value === '' ? fallback : value;
+  }
+
+  /**
+   * `<NAME>_FILE` names a file holding the value of `<NAME>` (Docker/Kubernetes secrets); only
+   * variables Argus reads are resolved, so unrelated `*_FILE` variables are left alone.
+   */
+  private fromFile(name: string): string | undefined {
+    if (this.files.has(name)) return this.files.get(name);
+    const path = this.env[`${name}_FILE`];
+    let value: string | undefined;
+    if (path) {
+      try {
+        value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      } catch {
+        this.errors.push(`${name}_FILE: cannot read the file it names`);
+      }
+    }
+    this.files.set(name, value);
+    return value;
+  }
+
+  /** Refuses `<NAME>` and `<NAME>_FILE` set together: which one wins would be a guess. */
+  checkNotBothSet(names: string[]): void {
+    for (const name of names) {
+      if (this.env[name] && this.env[`${name}_FILE`])
+        this.errors.push(`${name}: set both ${name} and ${name}_FILE; use one`);
+    }
   }
 
   int(name: string, fallback: number, min: number, max: number): number {
