@@ -10,6 +10,8 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
+      // Sentry instruments globals; Jest's between-file globals cleanup then overflows the stack.
+      testEnvironmentOptions: { globalsCleanup: 'off' },
       rootDir: '.',
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
@@ -17,6 +19,8 @@ module.exports = {
     {
       displayName: 'e2e',
       testEnvironment: 'node',
+      // Sentry instruments globals; Jest's between-file globals cleanup then overflows the stack.
+      testEnvironmentOptions: { globalsCleanup: 'off' },
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },

@@ -45,7 +45,7 @@ function hasTaskset(): boolean {
 function launch(script: string[], env: Record<string, string>): ChildProcess {
   const command = hasTaskset() ? 'taskset' : process.execPath;
   const args = hasTaskset() ? ['-c', SERVER_CORE, process.execPath, ...script] : script;
-  return spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+  return spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 async function waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
@@ -129,8 +129,8 @@ async function main(): Promise<void> {
     JWT_SECRET: 'bench-secret-that-is-at-least-thirty-two-bytes-long',
     LOG_LEVEL: 'info',
     BCRYPT_COST: '10',
-    RATE_LIMIT_PER_MINUTE: '100000000',
-    IP_RATE_LIMIT_PER_MINUTE: '100000000',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    IP_RATE_LIMIT_PER_MINUTE: '1000000',
     ...(withRedis ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench-${Date.now()}:` } : {}),
   });
   try {

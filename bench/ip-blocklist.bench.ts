@@ -1,5 +1,5 @@
 /*
- * Blocklist load and lookup benchmark.
+ * Blocklist load and lookup benchmark (also run by `npm run bench:ip`, bench/ip.bench.ts).
  *   npx ts-node --transpile-only bench/ip-blocklist.bench.ts [cidrCount] [lookupCount]
  *
  * Writes `cidrCount` random CIDRs (70 % IPv4, 30 % IPv6, with the comments real lists carry) to a
@@ -15,8 +15,8 @@ import { BlocklistMatcher } from '../src/analysis/ip/blocklist/blocklist-matcher
 import { parseIpNetwork } from '../src/analysis/ip/ip-address';
 import { blocklistNameFromFile, parseBlocklist } from '../src/analysis/ip/blocklist/blocklist-parser';
 
-const CIDR_COUNT = Number(process.argv[2] ?? 100_000);
-const LOOKUP_COUNT = Number(process.argv[3] ?? 1_000_000);
+const DEFAULT_CIDR_COUNT = 100_000;
+const DEFAULT_LOOKUP_COUNT = 1_000_000;
 const IPV4_SHARE = 0.7;
 const KNOWN_HIT_SHARE = 0.1;
 // Shaped like real feeds: mostly hosts and /24s, some provider blocks, few wide ranges.
@@ -57,10 +57,10 @@ function listLine(index: number): string {
   return index % 10 === 0 ? `${cidr} ; SBL${100_000 + index}` : cidr;
 }
 
-function writeListFile(directory: string): { path: string; cidrs: string[] } {
+function writeListFile(directory: string, cidrCount: number): { path: string; cidrs: string[] } {
   const cidrs: string[] = [];
   const lines = ['# benchmark list', '; generated', ''];
-  for (let i = 0; i < CIDR_COUNT; i++) {
+  for (let i = 0; i < cidrCount; i++) {
     const line = listLine(i);
     lines.push(line);
     cidrs.push(line.split(' ')[0]);
@@ -90,8 +90,8 @@ function randomAddress(): Lookup {
   return { bytes: Array.from({ length }, () => randomInt(256)) };
 }
 
-function makeLookups(cidrs: readonly string[]): Lookup[] {
-  return Array.from({ length: LOOKUP_COUNT }, () =>
+function makeLookups(cidrs: readonly string[], lookupCount: number): Lookup[] {
+  return Array.from({ length: lookupCount }, () =>
     random() < KNOWN_HIT_SHARE ? addressInside(pick(cidrs)) : randomAddress(),
   );
 }
@@ -137,10 +137,23 @@ function timeMatches(matcher: BlocklistMatcher, lookups: readonly Lookup[]): { m
 
 const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-function main(): void {
+export interface BlocklistBenchResult {
+  cidrs: number;
+  lookups: number;
+  loadMs: number;
+  trieBytes: number;
+  retainedBytes: number;
+  matchesPerSecond: number;
+}
+
+/** Runs the benchmark, prints its report and returns the headline numbers. */
+export function runBlocklistBench(
+  cidrCount = DEFAULT_CIDR_COUNT,
+  lookupCount = DEFAULT_LOOKUP_COUNT,
+): BlocklistBenchResult {
   const directory = mkdtempSync(join(tmpdir(), 'argus-bench-'));
   try {
-    const { path, cidrs } = writeListFile(directory);
+    const { path, cidrs } = writeListFile(directory, cidrCount);
     collectGarbage();
     const before = process.memoryUsage();
 
@@ -148,25 +161,43 @@ function main(): void {
     collectGarbage();
     const retained = process.memoryUsage();
 
-    const lookups = makeLookups(cidrs);
+    const lookups = makeLookups(cidrs, lookupCount);
     const { ms, hits } = timeMatches(loaded.matcher, lookups);
     const stats = loaded.matcher.stats;
+    const matchesPerSecond = Math.round(lookups.length / (ms / 1000));
+    const retainedBytes = retained.heapUsed - before.heapUsed + (retained.arrayBuffers - before.arrayBuffers);
 
-    console.log(`node ${process.version}; ${CIDR_COUNT} CIDRs; ${LOOKUP_COUNT} lookups`);
+    console.log(`node ${process.version}; ${cidrCount} CIDRs; ${lookupCount} lookups`);
     console.log(`entries loaded         ${loaded.entries} (invalid lines ${loaded.invalidLines})`);
-    console.log(`distinct networks      v4 ${stats.ipv4Networks}, v6 ${stats.ipv6Networks}; trie nodes ${stats.trieNodes}`);
+    console.log(
+      `distinct networks      v4 ${stats.ipv4Networks}, v6 ${stats.ipv6Networks}; trie nodes ${stats.trieNodes}`,
+    );
     console.log(`load: read + parse     ${loaded.parseMs.toFixed(0)} ms`);
     console.log(`load: build tries      ${loaded.buildMs.toFixed(0)} ms`);
     console.log(`load: total            ${(loaded.parseMs + loaded.buildMs).toFixed(0)} ms`);
     console.log(`trie typed arrays      ${megabytes(stats.trieBytes)} (exact)`);
-    console.log(`retained heap delta    ${megabytes(retained.heapUsed - before.heapUsed)} (JS side: value array, names)`);
+    console.log(
+      `retained heap delta    ${megabytes(retained.heapUsed - before.heapUsed)} (JS side: value array, names)`,
+    );
     console.log(`retained arrayBuffers  ${megabytes(retained.arrayBuffers - before.arrayBuffers)}`);
-    console.log(`RSS delta after load   ${megabytes(loaded.rssAfterLoad - before.rss)} (peak-ish, parse garbage included)`);
+    console.log(
+      `RSS delta after load   ${megabytes(loaded.rssAfterLoad - before.rss)} (peak-ish, parse garbage included)`,
+    );
     console.log(`RSS delta after GC     ${megabytes(retained.rss - before.rss)}`);
-    console.log(`matches                ${ms.toFixed(0)} ms -> ${Math.round(lookups.length / (ms / 1000))} /s (${hits} hits)`);
+    console.log(`matches                ${ms.toFixed(0)} ms -> ${matchesPerSecond} /s (${hits} hits)`);
+    return {
+      cidrs: cidrCount,
+      lookups: lookupCount,
+      loadMs: loaded.parseMs + loaded.buildMs,
+      trieBytes: stats.trieBytes,
+      retainedBytes,
+      matchesPerSecond,
+    };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
 }
 
-main();
+if (require.main === module) {
+  runBlocklistBench(Number(process.argv[2] ?? DEFAULT_CIDR_COUNT), Number(process.argv[3] ?? DEFAULT_LOOKUP_COUNT));
+}

@@ -209,8 +209,18 @@ describe('scoreLocalReports', () => {
 
   it('lets three stale reporters fall from malicious back to suspicious', () => {
     const reporters = ['alice', 'bob', 'carol'];
-    expect(sut(reporters.map((user) => report(user, 0)), now).score).toBe(90);
-    expect(sut(reporters.map((user) => report(user, 10)), now).score).toBe(71);
+    expect(
+      sut(
+        reporters.map((user) => report(user, 0)),
+        now,
+      ).score,
+    ).toBe(90);
+    expect(
+      sut(
+        reporters.map((user) => report(user, 10)),
+        now,
+      ).score,
+    ).toBe(71);
   });
 
   it("uses each reporter's most recent report for recency", () => {

@@ -1,0 +1,99 @@
+import type { ParsedIp } from './ip-address';
+import type { IpReputation, NetworkDetails, ProviderAnswer } from './ip-reputation.types';
+import { toSourceResult } from './ip-reputation.types';
+import { aggregate, IpVerdict, VerdictThresholds } from './ip-scoring';
+import type { IpSourceErrorCode } from './providers/ip-intel-provider';
+
+/** What asking one provider gave: its answer, or the safe code of its failure. */
+export type SourceOutcome =
+  { provider: string; answer: ProviderAnswer } | { provider: string; error: IpSourceErrorCode; failedAt: string };
+
+/** Everything a fresh lookup concluded, before it is cached or stored. */
+export interface Assessment {
+  score: number | null;
+  verdict: IpVerdict;
+  /** Stored in the snapshot as they are: scoring fields included, so they can stand in later. */
+  sources: ProviderAnswer[];
+  checkedAt: Date;
+}
+
+const NO_DETAILS: NetworkDetails = { country: null, isp: null, usageType: null, domain: null, isTor: null };
+
+/** A stored answer that can stand in for its provider: it answered then (fresh, or itself a stand-in). */
+export function isUsableAnswer(answer: ProviderAnswer): boolean {
+  return answer.error === undefined || answer.stale === true;
+}
+
+/**
+ * Stale-if-error, per source (CONTRACT §4): a failed provider's answer from the address's latest
+ * snapshot stands in for it, marked `stale` and carrying the current failure's code in `error`
+ * (its `fetchedAt` says how old it is); with no earlier answer the source is listed with its error only.
+ */
+export function resolveSources(
+  outcomes: readonly SourceOutcome[],
+  previous: readonly ProviderAnswer[] = [],
+): ProviderAnswer[] {
+  return outcomes.map((outcome) => {
+    if ('answer' in outcome) return outcome.answer;
+    const earlier = previous.find((answer) => answer.provider === outcome.provider && isUsableAnswer(answer));
+    if (earlier) return { ...earlier, stale: true, error: outcome.error };
+    return {
+      provider: outcome.provider,
+      score: null,
+      hasData: false,
+      totalReports: 0,
+      lastReportedAt: null,
+      categories: [],
+      fetchedAt: outcome.failedAt,
+      error: outcome.error,
+    };
+  });
+}
+
+/** Scores the sources with the rule in ip-scoring.ts. */
+export function assess(sources: ProviderAnswer[], thresholds: VerdictThresholds, checkedAt: Date): Assessment {
+  const { score, verdict } = aggregate(sources, thresholds);
+  return { score, verdict, sources, checkedAt };
+}
+
+/** True when some source failed now (stand-in or not): such an answer is cached only briefly. */
+export function isDegraded(sources: readonly ProviderAnswer[]): boolean {
+  return sources.some((source) => source.error !== undefined || source.stale === true);
+}
+
+/** The response for an assessed public address (`cached` is decided by the caller). */
+export function toReputation(parsed: ParsedIp, assessment: Assessment, cached: boolean): IpReputation {
+  const details = assessment.sources.find((source) => source.details !== undefined)?.details ?? NO_DETAILS;
+  return {
+    ip: parsed.ip,
+    version: parsed.version,
+    scope: parsed.scope,
+    score: assessment.score,
+    verdict: assessment.verdict,
+    country: details.country,
+    isp: details.isp,
+    usageType: details.usageType,
+    domain: details.domain,
+    isTor: details.isTor,
+    sources: assessment.sources.map(toSourceResult),
+    cached,
+    stale: assessment.sources.some((source) => source.stale === true),
+    checkedAt: assessment.checkedAt.toISOString(),
+  };
+}
+
+/** The response for an address outside public unicast space: never scored, never sent anywhere. */
+export function notApplicable(parsed: ParsedIp, checkedAt: Date): IpReputation {
+  return {
+    ip: parsed.ip,
+    version: parsed.version,
+    scope: parsed.scope,
+    score: null,
+    verdict: 'not-applicable',
+    ...NO_DETAILS,
+    sources: [],
+    cached: false,
+    stale: false,
+    checkedAt: checkedAt.toISOString(),
+  };
+}

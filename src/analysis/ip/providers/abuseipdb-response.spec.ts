@@ -1,0 +1,104 @@
+import { parseAbuseIpDbCheck } from './abuseipdb-response';
+import { IpSourceError } from './ip-intel-provider';
+
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+const FETCHED_AT = new Date('2030-01-01T00:00:00.000Z');
+
+/** Shaped like a real `GET /api/v2/check?verbose` answer. */
+function checkBody(overrides: Record<string, unknown> = {}): unknown {
+  return {
+    data: {
+      ipAddress: '118.25.6.39',
+      isPublic: true,
+      ipVersion: 4,
+      isWhitelisted: false,
+      abuseConfidenceScore: 87,
+      countryCode: 'CN',
+      countryName: 'China',
+      usageType: 'Data Center/Web Hosting/Transit',
+      isp: 'Tencent Cloud Computing (Beijing) Co. Ltd',
+      domain: 'tencent.com',
+      hostnames: [],
+      isTor: false,
+      totalReports: 1,
+      numDistinctUsers: 1,
+      lastReportedAt: '2018-12-20T20:55:14+00:00',
+      reports: [
+        { reportedAt: '2018-12-20T20:55:14+00:00', comment: 'ssh', categories: [18, 22], reporterId: 1 },
+        { reportedAt: '2018-12-19T20:55:14+00:00', comment: 'web', categories: [21, 18], reporterId: 2 },
+      ],
+      ...overrides,
+    },
+  };
+}
+
+describe('parseAbuseIpDbCheck', () => {
+  const sut = parseAbuseIpDbCheck;
+
+  it('maps the verbose check answer', () => {
+    expect(sut(checkBody(), FETCHED_AT)).toEqual({
+      provider: 'abuseipdb',
+      score: 87,
+      hasData: true,
+      totalReports: 1,
+      distinctReporters: 1,
+      lastReportedAt: '2018-12-20T20:55:14.000Z',
+      categories: [18, 21, 22],
+      fetchedAt: '2030-01-01T00:00:00.000Z',
+      details: {
+        country: 'CN',
+        isp: 'Tencent Cloud Computing (Beijing) Co. Ltd',
+        usageType: 'Data Center/Web Hosting/Transit',
+        domain: 'tencent.com',
+        isTor: false,
+      },
+    });
+  });
+
+  it('counts a clean answer as data, with no reports', () => {
+    const answer = sut(
+      checkBody({ abuseConfidenceScore: 0, totalReports: 0, numDistinctUsers: 0, lastReportedAt: null, reports: [] }),
+      FETCHED_AT,
+    );
+    expect(answer).toMatchObject({ score: 0, hasData: true, totalReports: 0, lastReportedAt: null, categories: [] });
+  });
+
+  it('tolerates missing optional fields', () => {
+    const answer = sut({ data: { abuseConfidenceScore: 12 } }, FETCHED_AT);
+    expect(answer).toMatchObject({
+      score: 12,
+      totalReports: 0,
+      distinctReporters: 0,
+      categories: [],
+      details: { country: null, isp: null, usageType: null, domain: null, isTor: null },
+    });
+  });
+
+  it('clamps the score and ignores malformed categories', () => {
+    const answer = sut(
+      checkBody({ abuseConfidenceScore: 140, reports: [{ categories: [3, 'x', -1, 2.5, 3] }, 'junk'] }),
+      FETCHED_AT,
+    );
+    expect(answer.score).toBe(100);
+    expect(answer.categories).toEqual([3]);
+  });
+
+  it.each([
+    ['no body', undefined],
+    ['text', 'Service Unavailable'],
+    ['an error body', { errors: [{ detail: 'x', status: 422 }] }],
+    ['a non-numeric score', { data: { abuseConfidenceScore: '87' } }],
+  ])('refuses %s as a bad response', (_name, body) => {
+    const thrown = thrownBy(() => sut(body, FETCHED_AT));
+    expect(thrown).toBeInstanceOf(IpSourceError);
+    expect(thrown).toMatchObject({ code: 'bad-response' });
+  });
+});

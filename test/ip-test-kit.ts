@@ -1,0 +1,83 @@
+import request from 'supertest';
+import { AbuseIpDbFake } from './fakes/abuseipdb-fake';
+import { bearer, RegisteredUser, registerUser } from './support/auth';
+import { createTestApp, TestApp, TestAppOptions } from './support/test-app';
+
+/** Every request of a suite comes from 127.0.0.1: generous per-IP limits unless a test is about them. */
+export const GENEROUS_LIMITS = {
+  RATE_LIMIT_PER_MINUTE: '100000',
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  IP_RATE_LIMIT_PER_MINUTE: '100000',
+};
+
+export const GOOD_KEY = 'abuseipdb-good-key-0123456789abcdef';
+
+export interface IpSuite {
+  t: TestApp;
+  user: RegisteredUser;
+  /** Authenticated supertest calls. */
+  get(path: string): request.Test;
+  post(path: string, body: object): request.Test;
+}
+
+/** The app pointed at the fake with `keys`, plus one signed-in user. */
+export async function startIpSuite(
+  fake: AbuseIpDbFake | undefined,
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+  keys: string[] = [GOOD_KEY],
+): Promise<IpSuite> {
+  const providerEnv: Record<string, string> = fake
+    ? { ABUSEIPDB_API_KEY: keys.join(','), ABUSEIPDB_BASE_URL: `${fake.url}/api/v2` }
+    : {};
+  const t = await createTestApp({ ...GENEROUS_LIMITS, ...providerEnv, ...env }, options);
+  const user = await registerUser(t);
+  return suiteFor(t, user);
+}
+
+export function suiteFor(t: TestApp, user: RegisteredUser): IpSuite {
+  return {
+    t,
+    user,
+    get: (path) => t.http().get(path).set(bearer(user)),
+    post: (path, body) => t.http().post(path).set(bearer(user)).send(body),
+  };
+}
+
+/** `/v1/ip/<address>` with the address URL-encoded (IPv6 colons stay readable). */
+export function ipPath(address: string, suffix = ''): string {
+  return `/v1/ip/${encodeURIComponent(address).replace(/%3A/gi, ':')}${suffix}`;
+}
+
+let counter = 0;
+/** A public IPv4 address no other test of this process has used (so nothing is cached or stored for it). */
+export function freshPublicIp(): string {
+  counter++;
+  return `45.${33 + Math.floor(counter / 65_536)}.${Math.floor(counter / 256) % 256}.${counter % 256}`;
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+export function expectProblem(res: request.Response, status: number): void {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({
+    status,
+    type: expect.any(String),
+    detail: expect.any(String),
+    requestId: expect.any(String),
+  });
+}
