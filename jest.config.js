@@ -6,6 +6,8 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 30000,
+  // A straggling socket in one suite must not hang CI after every test has reported.
+  forceExit: true,
   projects: [
     {
       displayName: 'unit',
