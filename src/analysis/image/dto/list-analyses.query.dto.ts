@@ -1,0 +1,22 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export const LIST_DEFAULT_LIMIT = 20;
+export const LIST_MAX_LIMIT = 100;
+
+export class ListAnalysesQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT, example: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(LIST_MAX_LIMIT)
+  limit: number = LIST_DEFAULT_LIMIT;
+
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page (opaque).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  cursor?: string;
+}

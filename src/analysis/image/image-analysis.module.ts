@@ -1,0 +1,54 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OutboundHttpModule } from '../../common/http/outbound-http.module';
+import { OutboundHttpService } from '../../common/http/outbound-http.service';
+import { AppConfig } from '../../config/config.types';
+import { MetricsService } from '../../metrics/metrics.service';
+import { StorageModule } from '../../storage/storage.module';
+import { QuotaModule } from '../quota/quota.module';
+import { AnalysesController } from './analyses.controller';
+import { AnalysesService } from './analyses.service';
+import { Analysis } from './entities/analysis.entity';
+import { ImageProcessor } from './image-processor';
+import { LocalVisionProvider } from './providers/local-vision.provider';
+import { OpenAiVisionProvider } from './providers/openai-vision.provider';
+import { VISION_PROVIDER, VisionProvider } from './providers/vision-provider';
+import { AnalysesRepository } from './repositories/analyses.repository';
+import { ImageUploadInterceptor } from './upload/image-upload.interceptor';
+
+/**
+ * Image analysis (CONTRACT §3): upload, normalisation, cached/single-flight vision analysis,
+ * history. The vision provider is chosen by AI_PROVIDER; only the chosen one is built.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([Analysis]), OutboundHttpModule, QuotaModule, StorageModule],
+  controllers: [AnalysesController],
+  providers: [
+    AnalysesService,
+    AnalysesRepository,
+    ImageUploadInterceptor,
+    {
+      provide: ImageProcessor,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) =>
+        new ImageProcessor({
+          maxInputPixels: config.get('limits.maxImagePixels', { infer: true }),
+          maxEdge: config.get('ai.maxImageEdge', { infer: true }),
+        }),
+    },
+    {
+      provide: VISION_PROVIDER,
+      inject: [ConfigService, OutboundHttpService, MetricsService],
+      useFactory: (
+        config: ConfigService<AppConfig, true>,
+        http: OutboundHttpService,
+        metrics: MetricsService,
+      ): VisionProvider =>
+        config.get('ai.provider', { infer: true }) === 'openai'
+          ? new OpenAiVisionProvider(http, metrics, config)
+          : new LocalVisionProvider(),
+    },
+  ],
+})
+export class ImageAnalysisModule {}

@@ -1,0 +1,99 @@
+import request from 'supertest';
+import type { OpenAiFake } from './fakes/openai-fake';
+import { bearer, RegisteredUser, registerUser } from './support/auth';
+import { createTestApp, TestApp, TestAppOptions } from './support/test-app';
+
+/** Every request of a suite comes from 127.0.0.1: generous limits unless a test is about them. */
+export const GENEROUS_LIMITS = {
+  RATE_LIMIT_PER_MINUTE: '100000',
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  ANALYSIS_RATE_LIMIT_PER_MINUTE: '100000',
+};
+
+/** The app's AI settings for the OpenAI-compatible fake. */
+export function openAiEnv(fake: OpenAiFake, timeoutMs = 5000): Record<string, string> {
+  return {
+    AI_PROVIDER: 'openai',
+    OPENAI_API_KEY: fake.apiKey,
+    OPENAI_BASE_URL: `${fake.url}/v1`,
+    OPENAI_MODEL: 'gpt-4o-mini',
+    OPENAI_TIMEOUT_MS: String(timeoutMs),
+  };
+}
+
+export interface UploadOptions {
+  filename?: string;
+  contentType?: string;
+  prompt?: string;
+  metadata?: string;
+  requestId?: string;
+}
+
+export interface AnalysisSuite {
+  t: TestApp;
+  user: RegisteredUser;
+  /** POST /v1/analyses as `as` (default: the suite's user). */
+  upload(file: Buffer, options?: UploadOptions, as?: RegisteredUser): request.Test;
+  get(path: string, as?: RegisteredUser): request.Test;
+  del(path: string, as?: RegisteredUser): request.Test;
+  newUser(): Promise<RegisteredUser>;
+}
+
+export async function startAnalysisSuite(
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<AnalysisSuite> {
+  const t = await createTestApp({ ...GENEROUS_LIMITS, ...env }, options);
+  return suiteFor(t, await registerUser(t));
+}
+
+export function suiteFor(t: TestApp, user: RegisteredUser): AnalysisSuite {
+  return {
+    t,
+    user,
+    upload: (file, options = {}, as = user) => {
+      const req = t.http().post('/v1/analyses').set(bearer(as));
+      if (options.requestId) req.set('X-Request-ID', options.requestId);
+      if (options.prompt !== undefined) req.field('prompt', options.prompt);
+      if (options.metadata !== undefined) req.field('metadata', options.metadata);
+      return req.attach('file', file, {
+        filename: options.filename ?? 'photo.jpg',
+        contentType: options.contentType ?? 'image/jpeg',
+      });
+    },
+    get: (path, as = user) => t.http().get(path).set(bearer(as)),
+    del: (path, as = user) => t.http().delete(path).set(bearer(as)),
+    newUser: () => registerUser(t),
+  };
+}
+
+export function expectProblem(res: request.Response, status: number, typeSuffix?: string): void {
+  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status });
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+    requestId: expect.any(String),
+  });
+  if (typeSuffix) expect((res.body as { type: string }).type.endsWith(typeSuffix)).toBe(true);
+}
+
+/** supertest's parser for binary bodies (images). */
+export function binaryParser(res: request.Response, callback: (error: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => callback(null, Buffer.concat(chunks)));
+}
+
+/** Polls `probe` until it returns something other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
