@@ -13,16 +13,13 @@
  * redis://127.0.0.1:6379) answers — the same shape as production. Not a test: numbers only.
  */
 import autocannon from 'autocannon';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasTaskset, launchServer, redisAnswers, reexecPinned, stop, waitForOk } from './support/processes';
 
-const ROOT = join(__dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
 
 interface Result {
   name: string;
@@ -31,45 +28,6 @@ interface Result {
   p99: number;
   errors: number;
   non2xx: number;
-}
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function launch(script: string[], env: Record<string, string>): ChildProcess {
-  const command = hasTaskset() ? 'taskset' : process.execPath;
-  const args = hasTaskset() ? ['-c', SERVER_CORE, process.execPath, ...script] : script;
-  return spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-async function waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-function redisAnswers(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port || 6379) }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 
 async function measure(name: string, url: string, headers: Record<string, string> = {}): Promise<Result> {
@@ -84,13 +42,6 @@ async function measure(name: string, url: string, headers: Record<string, string
     errors: run.errors + run.timeouts,
     non2xx: run.non2xx,
   };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 async function argusToken(base: string): Promise<string> {
@@ -108,12 +59,12 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   const tsNode = ['-r', 'ts-node/register/transpile-only'];
 
-  const bare = launch([...tsNode, 'bench/servers/bare-http.server.ts'], { PORT: '4101' });
+  const bare = launchServer([...tsNode, 'bench/servers/bare-http.server.ts'], { PORT: '4101' });
   await waitForOk('http://127.0.0.1:4101/');
   results.push(await measure('(a) bare node http', 'http://127.0.0.1:4101/v1/ip/8.8.8.8'));
   await stop(bare);
 
-  const plain = launch([...tsNode, 'bench/servers/plain-nest.server.ts'], { PORT: '4102' });
+  const plain = launchServer([...tsNode, 'bench/servers/plain-nest.server.ts'], { PORT: '4102' });
   await waitForOk('http://127.0.0.1:4102/v1/ip/8.8.8.8');
   results.push(await measure('(b) plain NestJS', 'http://127.0.0.1:4102/v1/ip/8.8.8.8'));
   await stop(plain);
@@ -121,7 +72,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'));
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const withRedis = await redisAnswers(redisUrl);
-  const argus = launch(['dist/main.js'], {
+  const argus = launchServer(['dist/main.js'], {
     NODE_ENV: 'production',
     ALLOW_EMBEDDED_DB: 'true',
     PORT: '4103',
@@ -135,12 +86,14 @@ async function main(): Promise<void> {
   });
   try {
     const base = 'http://127.0.0.1:4103';
-    await waitForOk(`${base}/health/ready`);
+    await waitForOk(`${base}/health/ready`, argus);
     const token = await argusToken(base);
     const auth = { Authorization: `Bearer ${token}` };
     const first = await fetch(`${base}/v1/ip/8.8.8.8`, { headers: auth });
     if (!first.ok) throw new Error(`lookup failed: ${first.status}`);
-    results.push(await measure(`(c) Argus GET /v1/ip/:address${withRedis ? ' (Redis)' : ''}`, `${base}/v1/ip/8.8.8.8`, auth));
+    results.push(
+      await measure(`(c) Argus GET /v1/ip/:address${withRedis ? ' (Redis)' : ''}`, `${base}/v1/ip/8.8.8.8`, auth),
+    );
     results.push(await measure('(d) Argus /health/live', `${base}/health/live`));
   } finally {
     await stop(argus);
@@ -162,14 +115,7 @@ async function main(): Promise<void> {
   console.log(`c/a = ${(c / a).toFixed(2)}   c/b = ${(c / b).toFixed(2)} (target ≥ 0.6)   d/b = ${(d / b).toFixed(2)}`);
 }
 
-if (hasTaskset() && !process.env.BENCH_PINNED) {
-  // Re-run this script pinned to core 0 so the load generator does not compete with the server.
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...process.execArgv, __filename], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_PINNED: '1' },
-  });
-  child.on('exit', (code) => process.exit(code ?? 1));
-} else {
+if (!reexecPinned(__filename)) {
   main().catch((error: unknown) => {
     console.error(error);
     process.exit(1);

@@ -13,22 +13,19 @@
  * answers, once with Redis. The first lookup asks the AbuseIPDB fake; every measured one is a hit.
  */
 import autocannon from 'autocannon';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbuseIpDbFake } from '../test/fakes/abuseipdb-fake';
 import { runBlocklistBench } from './ip-blocklist.bench';
+import { hasTaskset, launchServer, redisAnswers, reexecPinned, ROOT, stop, waitForOk } from './support/processes';
 
-const ROOT = join(__dirname, '..');
 const PORT = Number(process.env.BENCH_IP_PORT ?? 4301);
 const SEQUENTIAL_REQUESTS = Number(process.env.BENCH_IP_REQUESTS ?? 2500);
 const WARM_UP_REQUESTS = 500;
 const CONNECTIONS = Number(process.env.BENCH_IP_CONNECTIONS ?? 10);
 const DURATION_S = Number(process.env.BENCH_IP_DURATION_S ?? 5);
-const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
 const ADDRESS = '118.25.6.39';
 const ABUSEIPDB_KEY = 'bench-abuseipdb-key';
 
@@ -41,59 +38,6 @@ interface HttpResult {
   p50Loaded: number;
   p99Loaded: number;
   non2xx: number;
-}
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function launchArgus(env: Record<string, string>): ChildProcess {
-  if (!existsSync(join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
-  const node = [process.execPath, 'dist/main.js'];
-  const [command, ...args] = hasTaskset() ? ['taskset', '-c', SERVER_CORE, ...node] : node;
-  const devNull = openSync('/dev/null', 'w');
-  return spawn(command, args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', devNull, 'inherit'],
-  });
-}
-
-async function waitForOk(url: string, server: ChildProcess, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`Argus exited with code ${server.exitCode} before it was ready`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} did not come up within ${timeoutMs} ms`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-function redisAnswers(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port || 6379) }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 
 async function accessToken(base: string): Promise<string> {
@@ -127,7 +71,8 @@ const percentile = (sorted: number[], p: number): number =>
 
 async function measure(mode: string, extraEnv: Record<string, string>, fakeUrl: string): Promise<HttpResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-ip-'));
-  const argus = launchArgus({
+  if (!existsSync(join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
+  const argus = launchServer(['dist/main.js'], {
     NODE_ENV: 'production',
     ALLOW_EMBEDDED_DB: 'true',
     PORT: String(PORT),
@@ -215,14 +160,7 @@ async function main(): Promise<void> {
   );
 }
 
-if (hasTaskset() && !process.env.BENCH_PINNED) {
-  // Re-run pinned to core 0 so the load generator does not compete with the server on core 1.
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...process.execArgv, __filename], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_PINNED: '1' },
-  });
-  child.on('exit', (code) => process.exit(code ?? 1));
-} else {
+if (!reexecPinned(__filename)) {
   main().catch((error: unknown) => {
     console.error(error);
     process.exit(1);

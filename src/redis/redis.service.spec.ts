@@ -1,20 +1,10 @@
 import { ConfigService } from '@nestjs/config';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/support/net';
 import type { AppConfig } from '../config/config.types';
 import { RedisService } from './redis.service';
 
 function serviceFor(url: string | undefined): RedisService {
   return new RedisService(new ConfigService<AppConfig, true>({ redis: { url, keyPrefix: 'argus-unit:' } }));
-}
-
-/** A port nothing listens on: bound by the OS, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
 }
 
 describe('RedisService', () => {
@@ -47,7 +37,7 @@ describe('RedisService', () => {
     let sut: RedisService;
 
     beforeAll(async () => {
-      sut = serviceFor(`redis://127.0.0.1:${await closedPort()}`);
+      sut = serviceFor(`redis://127.0.0.1:${await freePort()}`);
     });
 
     afterAll(() => sut.onModuleDestroy());

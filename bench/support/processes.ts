@@ -1,0 +1,80 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
+
+let tasksetAvailable: boolean | undefined;
+
+export function hasTaskset(): boolean {
+  if (tasksetAvailable === undefined) {
+    try {
+      execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+      tasksetAvailable = true;
+    } catch {
+      tasksetAvailable = false;
+    }
+  }
+  return tasksetAvailable;
+}
+
+/** Starts `node <args>` from the project root, pinned to the server core where `taskset` exists. */
+export function launchServer(args: string[], env: Record<string, string>): ChildProcess {
+  const node = [process.execPath, ...args];
+  const [command, ...rest] = hasTaskset() ? ['taskset', '-c', SERVER_CORE, ...node] : node;
+  return spawn(command, rest, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Resolves once `url` answers 2xx; fails early if `server` exits first. */
+export async function waitForOk(url: string, server?: ChildProcess, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server && server.exitCode !== null) {
+      throw new Error(`server exited with code ${server.exitCode} before ${url} answered`);
+    }
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not come up within ${timeoutMs} ms`);
+}
+
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export function redisAnswers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port || 6379) }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * Re-runs the calling script pinned to core 0 (the load generator's core) where `taskset` exists;
+ * returns false in the pinned child, which then does the work.
+ */
+export function reexecPinned(scriptPath: string): boolean {
+  if (!hasTaskset() || process.env.BENCH_PINNED) return false;
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...process.execArgv, scriptPath], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_PINNED: '1' },
+  });
+  child.on('exit', (code) => process.exit(code ?? 1));
+  return true;
+}
