@@ -45,20 +45,8 @@ export function buildLoggerOptions(app: AppSettings, stream?: DestinationStream)
       if (OPERATIONAL_PATH.test(req.url ?? '')) return 'debug';
       return res.statusCode >= 400 ? 'warn' : 'info';
     },
-    customSuccessObject: (req, res, value: Record<string, unknown>) => ({
-      ...value,
-      method: req.method,
-      route: routeTemplate(req),
-      status: res.statusCode,
-      userId: (req as UserRequest).user?.id,
-    }),
-    customErrorObject: (req, res, _err, value: Record<string, unknown>) => ({
-      ...value,
-      method: req.method,
-      route: routeTemplate(req),
-      status: res.statusCode,
-      userId: (req as UserRequest).user?.id,
-    }),
+    customSuccessObject: (req, res, value: Record<string, unknown>) => requestSummary(req, res, value),
+    customErrorObject: (req, res, _err, value: Record<string, unknown>) => requestSummary(req, res, value),
     serializers: {
       req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
         id: req.id,
@@ -72,6 +60,17 @@ export function buildLoggerOptions(app: AppSettings, stream?: DestinationStream)
     autoLogging: true,
   };
   return { pinoHttp: stream ? [options, stream] : options };
+}
+
+/** The one line per request: method, route template, status and the user when known. */
+function requestSummary(req: IncomingMessage, res: ServerResponse, value: Record<string, unknown>) {
+  return {
+    ...value,
+    method: req.method,
+    route: routeTemplate(req),
+    status: res.statusCode,
+    userId: (req as UserRequest).user?.id,
+  };
 }
 
 /** Query strings may carry tokens or keys; logs keep only the path. */
