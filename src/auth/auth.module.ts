@@ -43,10 +43,8 @@ import { UsersRepository } from './users.repository';
         identities: ExternalIdentityService,
       ): Strategy[] => {
         const { jwksUrl, jwksIssuer, jwksAudience } = config.get('auth', { infer: true });
-        if (!jwksUrl) return [jwt];
-        if (!jwksIssuer || !jwksAudience) {
-          throw new Error('AUTH_JWKS_ISSUER and AUTH_JWKS_AUDIENCE are required when AUTH_JWKS_URL is set');
-        }
+        // Configuration refuses AUTH_JWKS_URL without its issuer and audience (src/config).
+        if (!jwksUrl || !jwksIssuer || !jwksAudience) return [jwt];
         return [jwt, new JwksStrategy({ jwksUrl, issuer: jwksIssuer, audience: jwksAudience }, identities)];
       },
     },

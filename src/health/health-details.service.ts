@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { HealthIndicatorResult } from '@nestjs/terminus';
+import { keyExpiryStatus } from '../config/api-key-expiry';
 import { AppConfig } from '../config/config.types';
 import { RedisService } from '../redis/redis.service';
-
-const DAY_MS = 86_400_000;
 
 /**
  * What readiness reports without failing on it: Redis (the app degrades to in-process without it)
@@ -31,11 +30,10 @@ export class HealthDetailsService {
     const { expiresAt, warnDays } = this.config.get('apiKeys', { infer: true });
     const providers = Object.entries(expiresAt);
     if (providers.length === 0) return {};
-    const now = Date.now();
+    const now = new Date();
     const keys = Object.fromEntries(
       providers.map(([provider, date]) => {
-        const daysLeft = Math.floor((date.getTime() - now) / DAY_MS);
-        const state = daysLeft < 0 ? 'expired' : daysLeft <= warnDays ? 'expiring' : 'ok';
+        const { daysLeft, state } = keyExpiryStatus(provider, date, warnDays, now);
         return [provider, { expiresAt: date.toISOString(), daysLeft, state }];
       }),
     );

@@ -1,5 +1,5 @@
-import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import { hasGpsIfd, pngBomb } from '../../../test/fixtures/images';
 import { CorruptImageError, ImageTooLargeError, imageErrorFromSharp, UnsupportedImageTypeError } from './image.errors';
 import { ImageProcessor, Semaphore } from './image-processor';
 
@@ -31,38 +31,6 @@ function expectColour(actual: number[], expected: Rgb): void {
   expect(Math.abs(r - expected.r)).toBeLessThan(24);
   expect(Math.abs(g - expected.g)).toBeLessThan(24);
   expect(Math.abs(b - expected.b)).toBeLessThan(24);
-}
-
-/** True when a raw EXIF block (as sharp's metadata returns it) points to a GPS IFD (tag 0x8825). */
-function hasGpsIfd(exif: Buffer): boolean {
-  const tiff = exif.subarray(exif.indexOf('Exif\0\0') === 0 ? 6 : 0);
-  const littleEndian = tiff.toString('latin1', 0, 2) === 'II';
-  return tiff.includes(Buffer.from(littleEndian ? [0x25, 0x88] : [0x88, 0x25]));
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-
-/** A valid, < 1 KB PNG whose IHDR declares width × height RGB pixels: a decompression bomb. */
-function pngBomb(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type: truecolour
-  const firstRows = deflateSync(Buffer.alloc((width * 3 + 1) * 4));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', firstRows),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 describe('ImageProcessor', () => {

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { ConfigService } from '@nestjs/config';
 import * as Sentry from '@sentry/node';
 import type Redis from 'ioredis';
+import { keyExpiryStatus, KeyExpiryStatus } from '../../config/api-key-expiry';
 import { AppConfig } from '../../config/config.types';
 import { MetricsService } from '../../metrics/metrics.service';
 import { withTimeout } from '../../redis/redis-connection';
@@ -11,25 +12,6 @@ export const EXPIRY_CHECK_INTERVAL_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const REDIS_TIMEOUT_MS = 500;
 const REDIS_CONNECT_WAIT_MS = 2000;
-
-export type KeyExpiryState = 'ok' | 'expiring' | 'expired';
-
-export interface KeyExpiryStatus {
-  provider: string;
-  expiresAt: Date;
-  daysLeft: number;
-  state: KeyExpiryState;
-}
-
-/**
- * Where a key with a known expiry stands at `now`, in whole days left, by the same rule as the
- * `apiKeys` entry of /health/ready (health-details.service.ts), so the alert and readiness agree.
- */
-export function keyExpiryStatus(provider: string, expiresAt: Date, warnDays: number, now: Date): KeyExpiryStatus {
-  const daysLeft = Math.floor((expiresAt.getTime() - now.getTime()) / DAY_MS);
-  const state: KeyExpiryState = daysLeft < 0 ? 'expired' : daysLeft <= warnDays ? 'expiring' : 'ok';
-  return { provider, expiresAt, daysLeft, state };
-}
 
 /**
  * Provider API keys with a known expiry (`<PROVIDER>_API_KEY_EXPIRES_AT`), checked at start and

@@ -1,4 +1,4 @@
-import { keyExpiryStatus } from './api-key-expiry.monitor';
+import { keyExpiryStatus } from './api-key-expiry';
 
 const NOW = new Date('2030-06-01T12:00:00.000Z');
 const inDays = (days: number): Date => new Date(NOW.getTime() + days * 86_400_000);
