@@ -3,6 +3,8 @@ import type { OpenAiFake } from './fakes/openai-fake';
 import { bearer, RegisteredUser, registerUser } from './support/auth';
 import { createTestApp, TestApp, TestAppOptions } from './support/test-app';
 
+export { eventually } from './support/net';
+
 /** Every request of a suite comes from 127.0.0.1: generous limits unless a test is about them. */
 export const GENEROUS_LIMITS = {
   RATE_LIMIT_PER_MINUTE: '100000',
@@ -85,15 +87,4 @@ export function binaryParser(res: request.Response, callback: (error: Error | nu
   const chunks: Buffer[] = [];
   res.on('data', (chunk: Buffer) => chunks.push(chunk));
   res.on('end', () => callback(null, Buffer.concat(chunks)));
-}
-
-/** Polls `probe` until it returns something other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
 }

@@ -3,6 +3,8 @@ import { AbuseIpDbFake } from './fakes/abuseipdb-fake';
 import { bearer, RegisteredUser, registerUser } from './support/auth';
 import { createTestApp, TestApp, TestAppOptions } from './support/test-app';
 
+export { eventually } from './support/net';
+
 /** Every request of a suite comes from 127.0.0.1: generous per-IP limits unless a test is about them. */
 export const GENEROUS_LIMITS = {
   RATE_LIMIT_PER_MINUTE: '100000',
@@ -54,21 +56,6 @@ let counter = 0;
 export function freshPublicIp(): string {
   counter++;
   return `45.${33 + Math.floor(counter / 65_536)}.${Math.floor(counter / 256) % 256}.${counter % 256}`;
-}
-
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
 }
 
 export function expectProblem(res: request.Response, status: number): void {

@@ -13,15 +13,9 @@ import {
 import { OutboundHttpService } from '../src/common/http/outbound-http.service';
 import { MetricsService } from '../src/metrics/metrics.service';
 import { HttpScriptServer } from './support/http-script-server';
+import { eventually } from './support/net';
 
 /** Polls `predicate` until it holds, failing after `timeoutMs`. */
-async function waitFor(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -127,7 +121,7 @@ describe('OutboundHttpService against a real HTTP server', () => {
     const error = await failure(sut.request('slow', { url: `${server.url}/hang`, timeoutMs: 200, retries: 0 }));
 
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
-    await waitFor(() => server.abandoned.length === 1);
+    await eventually(() => (server.abandoned.length === 1 ? true : undefined), 'the aborted socket', 3000);
     expect(server.requests).toHaveLength(1);
     expect(upstreamCount(await metrics.render(), 'slow', 'timeout')).toBe(1);
   });
@@ -280,7 +274,7 @@ describe('OutboundHttpService against a real HTTP server', () => {
       const error = await failure(complete(200));
 
       expect(error).toBeInstanceOf(UpstreamTimeoutError);
-      await waitFor(() => server.abandoned.length === 3);
+      await eventually(() => (server.abandoned.length === 3 ? true : undefined), 'the aborted sockets', 3000);
       expect(server.requests).toHaveLength(3);
     });
 

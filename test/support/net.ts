@@ -3,14 +3,24 @@ import { once } from 'node:events';
 import { createConnection, createServer, Server, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Polls `condition` with a growing interval until it holds or the deadline passes. */
-export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+/** Polls `probe` until it returns something other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
-    if (await condition().catch(() => false)) return;
+  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+    const value = await probe();
+    if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(delay);
   }
+}
+
+/** Polls `condition` until it holds (a rejection counts as "not yet") or the deadline passes. */
+export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  await eventually(async () => ((await condition().catch(() => false)) ? true : undefined), what, timeoutMs);
 }
 
 export async function freePort(): Promise<number> {
