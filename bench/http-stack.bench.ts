@@ -16,7 +16,15 @@ import autocannon from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasTaskset, launchServer, redisAnswers, reexecPinned, stop, waitForOk } from './support/processes';
+import {
+  ARGUS_BENCH_ENV,
+  hasTaskset,
+  launchServer,
+  redisAnswers,
+  reexecPinned,
+  stop,
+  waitForOk,
+} from './support/processes';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -73,15 +81,9 @@ async function main(): Promise<void> {
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const withRedis = await redisAnswers(redisUrl);
   const argus = launchServer(['dist/main.js'], {
-    NODE_ENV: 'production',
-    ALLOW_EMBEDDED_DB: 'true',
+    ...ARGUS_BENCH_ENV,
     PORT: '4103',
     DATA_DIR: dataDir,
-    JWT_SECRET: 'bench-secret-that-is-at-least-thirty-two-bytes-long',
-    LOG_LEVEL: 'info',
-    BCRYPT_COST: '10',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    IP_RATE_LIMIT_PER_MINUTE: '1000000',
     ...(withRedis ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench-${Date.now()}:` } : {}),
   });
   try {

@@ -91,7 +91,11 @@ async function runClient(url: string, token: string, count: number): Promise<voi
 
     const started = performance.now();
     const statuses = await Promise.all(files.map((path) => upload(url, token, path)));
-    const report: ClientReport = { fileBytes: statSync(files[0]).size, statuses, seconds: (performance.now() - started) / 1000 };
+    const report: ClientReport = {
+      fileBytes: statSync(files[0]).size,
+      statuses,
+      seconds: (performance.now() - started) / 1000,
+    };
     process.send?.(report);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -159,8 +163,20 @@ async function measureUploads(): Promise<void> {
 
     // Warm up: one small analysis loads sharp, the routes and the database.
     const form = new FormData();
-    form.append('file', new Blob([await sharp({ create: { width: 64, height: 64, channels: 3, background: '#f00' } }).jpeg().toBuffer()]), 'w.jpg');
-    const warm = await fetch(`${url}/v1/analyses`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` }, body: form });
+    form.append(
+      'file',
+      new Blob([
+        await sharp({ create: { width: 64, height: 64, channels: 3, background: '#f00' } })
+          .jpeg()
+          .toBuffer(),
+      ]),
+      'w.jpg',
+    );
+    const warm = await fetch(`${url}/v1/analyses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}` },
+      body: form,
+    });
     if (warm.status !== 201) throw new Error(`warm-up upload failed: HTTP ${warm.status}`);
 
     const child = fork(__filename, ['--client', url, accessToken, String(UPLOADS)], {
@@ -186,11 +202,17 @@ async function measureUploads(): Promise<void> {
     const created = report.statuses.filter((status) => status === 201).length;
     console.log('\n== Peak RSS while uploads are processed (HTTP stack, local provider) ==');
     console.log(`uploads:           ${UPLOADS} concurrent × ${(report.fileBytes / MB).toFixed(2)} MB (12 MP JPEG)`);
-    console.log(`answers:           ${created} × 201${created === UPLOADS ? '' : `, others: ${report.statuses.filter((s) => s !== 201).join(', ')}`}`);
+    console.log(
+      `answers:           ${created} × 201${created === UPLOADS ? '' : `, others: ${report.statuses.filter((s) => s !== 201).join(', ')}`}`,
+    );
     console.log(`wall time:         ${report.seconds.toFixed(2)} s`);
     console.log(`RSS before:        ${(baseline / MB).toFixed(0)} MB`);
-    console.log(`RSS peak:          ${(peak / MB).toFixed(0)} MB (+${((peak - baseline) / MB).toFixed(0)} MB; the bodies alone are ${((report.fileBytes * UPLOADS) / MB).toFixed(0)} MB)`);
-    console.log(`at the peak:       JS heap ${(atPeak.heapUsed / MB).toFixed(0)} MB, Buffers ${(atPeak.arrayBuffers / MB).toFixed(0)} MB, other native (libvips, allocator) ${((atPeak.rss - atPeak.heapTotal - atPeak.arrayBuffers) / MB).toFixed(0)} MB`);
+    console.log(
+      `RSS peak:          ${(peak / MB).toFixed(0)} MB (+${((peak - baseline) / MB).toFixed(0)} MB; the bodies alone are ${((report.fileBytes * UPLOADS) / MB).toFixed(0)} MB)`,
+    );
+    console.log(
+      `at the peak:       JS heap ${(atPeak.heapUsed / MB).toFixed(0)} MB, Buffers ${(atPeak.arrayBuffers / MB).toFixed(0)} MB, other native (libvips, allocator) ${((atPeak.rss - atPeak.heapTotal - atPeak.arrayBuffers) / MB).toFixed(0)} MB`,
+    );
   } finally {
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -245,9 +267,13 @@ async function measureNormalisation(): Promise<void> {
   const bareMedian = medians.get('bare sharp, same steps') ?? 0;
   const metadata = await sharp(input).metadata();
   console.log('\n== Normalising a 12-megapixel JPEG (median of', ITERATIONS, 'interleaved runs) ==');
-  console.log(`input:             ${metadata.width}×${metadata.height}, ${(input.length / MB).toFixed(2)} MB; output long edge ${MAX_EDGE}`);
+  console.log(
+    `input:             ${metadata.width}×${metadata.height}, ${(input.length / MB).toFixed(2)} MB; output long edge ${MAX_EDGE}`,
+  );
   for (const [name, value] of medians) console.log(`${name.padEnd(38)} ${value.toFixed(1)} ms`);
-  console.log(`service overhead over the same bare steps: ${(serviceMedian - bareMedian).toFixed(1)} ms (${(((serviceMedian - bareMedian) / bareMedian) * 100).toFixed(1)} %)`);
+  console.log(
+    `service overhead over the same bare steps: ${(serviceMedian - bareMedian).toFixed(1)} ms (${(((serviceMedian - bareMedian) / bareMedian) * 100).toFixed(1)} %)`,
+  );
 }
 
 function median(values: number[]): number {
@@ -262,7 +288,9 @@ async function main(): Promise<void> {
     await runClient(url, token, Number(count));
     return;
   }
-  console.log(`node ${process.version}, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, ${availableParallelism()} CPUs`);
+  console.log(
+    `node ${process.version}, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, ${availableParallelism()} CPUs`,
+  );
   await measureUploads();
   await measureNormalisation();
 }

@@ -19,7 +19,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbuseIpDbFake } from '../test/fakes/abuseipdb-fake';
 import { runBlocklistBench } from './ip-blocklist.bench';
-import { hasTaskset, launchServer, redisAnswers, reexecPinned, ROOT, stop, waitForOk } from './support/processes';
+import {
+  ARGUS_BENCH_ENV,
+  hasTaskset,
+  launchServer,
+  redisAnswers,
+  reexecPinned,
+  ROOT,
+  stop,
+  waitForOk,
+} from './support/processes';
 
 const PORT = Number(process.env.BENCH_IP_PORT ?? 4301);
 const SEQUENTIAL_REQUESTS = Number(process.env.BENCH_IP_REQUESTS ?? 2500);
@@ -73,15 +82,9 @@ async function measure(mode: string, extraEnv: Record<string, string>, fakeUrl: 
   const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-ip-'));
   if (!existsSync(join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
   const argus = launchServer(['dist/main.js'], {
-    NODE_ENV: 'production',
-    ALLOW_EMBEDDED_DB: 'true',
+    ...ARGUS_BENCH_ENV,
     PORT: String(PORT),
     DATA_DIR: dataDir,
-    JWT_SECRET: 'bench-secret-that-is-at-least-thirty-two-bytes-long',
-    LOG_LEVEL: 'info',
-    BCRYPT_COST: '10',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    IP_RATE_LIMIT_PER_MINUTE: '1000000',
     ABUSEIPDB_API_KEY: ABUSEIPDB_KEY,
     ABUSEIPDB_BASE_URL: `${fakeUrl}/api/v2`,
     ...extraEnv,

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { AbuseIpDbFake } from '../test/fakes/abuseipdb-fake';
 import { OpenAiFake } from '../test/fakes/openai-fake';
+import { ARGUS_BENCH_ENV } from './support/processes';
 
 const ROOT = join(__dirname, '..');
 const RATE = Number(process.env.LOAD_RATE ?? 100);
@@ -68,9 +69,20 @@ async function makeImages(count: number): Promise<Buffer[]> {
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
       sharp({
-        create: { width: 800, height: 600, channels: 3, background: { r: (i * 37) % 256, g: (i * 91) % 256, b: i % 256 } },
+        create: {
+          width: 800,
+          height: 600,
+          channels: 3,
+          background: { r: (i * 37) % 256, g: (i * 91) % 256, b: i % 256 },
+        },
       })
-        .composite([{ input: Buffer.from(`<svg width="800" height="600"><circle cx="${i % 800}" cy="300" r="120" fill="#fff"/></svg>`) }])
+        .composite([
+          {
+            input: Buffer.from(
+              `<svg width="800" height="600"><circle cx="${i % 800}" cy="300" r="120" fill="#fff"/></svg>`,
+            ),
+          },
+        ])
         .jpeg({ quality: 85 })
         .toBuffer(),
     ),
@@ -121,18 +133,10 @@ async function main(): Promise<void> {
     stdio: 'ignore',
     env: {
       PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      ALLOW_EMBEDDED_DB: 'true',
+      ...ARGUS_BENCH_ENV,
       PORT: String(PORT),
       DATA_DIR: dataDir,
-      JWT_SECRET: 'load-secret-that-is-at-least-thirty-two-bytes-long',
-      LOG_LEVEL: 'info',
       BCRYPT_COST: process.env.BCRYPT_COST ?? '12',
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
-      ANALYSIS_RATE_LIMIT_PER_MINUTE: '1000000',
-      IP_RATE_LIMIT_PER_MINUTE: '1000000',
-      AI_DAILY_LIMIT_PER_USER: '1000000',
       AI_PROVIDER: 'openai',
       OPENAI_API_KEY: openai.apiKey,
       OPENAI_BASE_URL: `${openai.url}/v1`,
@@ -243,8 +247,12 @@ async function main(): Promise<void> {
 
     console.log(`\ntarget ${RATE} req/s for ${DURATION_S} s; achieved ${(done.length / elapsedS).toFixed(1)} req/s`);
     console.table(rows);
-    console.log(`upstream AI calls: ${openai.callCount - upstreamBefore}; AbuseIPDB calls: ${abuse.callCount - abuseBefore}`);
-    console.log(`cache hit ratio: ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)} % (${hits} hits, ${misses} misses)`);
+    console.log(
+      `upstream AI calls: ${openai.callCount - upstreamBefore}; AbuseIPDB calls: ${abuse.callCount - abuseBefore}`,
+    );
+    console.log(
+      `cache hit ratio: ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)} % (${hits} hits, ${misses} misses)`,
+    );
     if (rss.length > 0) {
       console.log(`RSS MB every ${SAMPLE_RSS_S} s: ${rss.map((point) => point.mb).join(' ')}`);
       console.log(`RSS start ${rss[0].mb} MB, end ${rss[rss.length - 1].mb} MB`);

@@ -5,6 +5,23 @@ import { join } from 'node:path';
 export const ROOT = join(__dirname, '..', '..');
 const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
 
+/**
+ * How the benchmarks run Argus: the production build and checks, embedded SQLite, JSON logs at
+ * info, and limits raised out of the way (they measure capacity, not the rate limiter).
+ */
+export const ARGUS_BENCH_ENV: Record<string, string> = {
+  NODE_ENV: 'production',
+  ALLOW_EMBEDDED_DB: 'true',
+  JWT_SECRET: 'bench-secret-that-is-at-least-thirty-two-bytes-long',
+  LOG_LEVEL: 'info',
+  BCRYPT_COST: '10',
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+  ANALYSIS_RATE_LIMIT_PER_MINUTE: '1000000',
+  IP_RATE_LIMIT_PER_MINUTE: '1000000',
+  AI_DAILY_LIMIT_PER_USER: '1000000',
+};
+
 let tasksetAvailable: boolean | undefined;
 
 export function hasTaskset(): boolean {
