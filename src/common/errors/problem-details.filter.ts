@@ -39,19 +39,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
-    const mapped = this.map(exception);
-    const requestId = RequestContext.requestId() ?? String(req.id ?? '');
-
-    if (res.headersSent) {
-      this.report(exception, mapped, requestId);
-      res.end();
-      return;
-    }
-    if (exception instanceof RawBodyHttpException) {
+    if (exception instanceof RawBodyHttpException && !res.headersSent) {
       res.status(exception.getStatus()).json(exception.body);
       return;
     }
+    const mapped = this.map(exception);
+    const requestId = RequestContext.requestId() ?? String(req.id ?? '');
     this.report(exception, mapped, requestId);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
 
     const body: ProblemDetails = {
       type: problemType(mapped.slug),
