@@ -8,7 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
 import { CacheModule } from './cache/cache.module';
 import { CommonModule } from './common/common.module';
-import { buildLoggerOptions } from './common/logging/logger-options';
+import { buildLoggerOptions, createRootLogger, ROOT_LOGGER } from './common/logging/logger-options';
 import { RateLimitModule } from './common/throttling/rate-limit.module';
 import { IpThrottlerGuard, UserThrottlerGuard } from './common/throttling/rate-limit.guards';
 import { AppConfigModule } from './config/config.module';
@@ -34,9 +34,16 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(env),
         LoggerModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<AppConfig, true>) =>
-            buildLoggerOptions(config.get('app', { infer: true }), options.logStream),
+          providers: [
+            {
+              provide: ROOT_LOGGER,
+              inject: [ConfigService],
+              useFactory: (config: ConfigService<AppConfig, true>) =>
+                createRootLogger(config.get('app', { infer: true }), options.logStream),
+            },
+          ],
+          inject: [ROOT_LOGGER],
+          useFactory: buildLoggerOptions,
         }),
         CommonModule,
         MetricsModule,

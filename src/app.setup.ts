@@ -9,6 +9,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { ValidationFailedException } from './common/errors/validation.exception';
+import { ROOT_LOGGER } from './common/logging/logger-options';
+import { requestLogMiddleware } from './common/logging/request-log.middleware';
 import { correlationIdMiddleware } from './common/middleware/correlation-id.middleware';
 import { AppConfig } from './config/config.types';
 import { RawEnv } from './config/env-reader';
@@ -48,6 +50,7 @@ export function configureApp(app: NestExpressApplication): void {
 
   // Order matters: the correlation id exists before anything can fail or log.
   app.use(correlationIdMiddleware);
+  app.use(requestLogMiddleware(app.get(ROOT_LOGGER)));
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.use(helmet({ strictTransportSecurity: settings.isProduction }));
   app.enableCors({
