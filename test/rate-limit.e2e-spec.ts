@@ -1,3 +1,5 @@
+import Redis from 'ioredis';
+import { hasRedisServer, PrivateRedis } from './support/net';
 import { createTestApp, TestApp } from './support/test-app';
 
 describe('per-IP rate limit (CONTRACT §1)', () => {
@@ -54,4 +56,39 @@ describe('per-IP rate limit (CONTRACT §1)', () => {
       await as('10.9.9.9, 203.0.113.1').expect(429);
     });
   });
+
+  (hasRedisServer ? describe : describe.skip)('counted in Redis', () => {
+    let redisServer: PrivateRedis;
+    let redis: Redis;
+    let t: TestApp;
+    beforeAll(async () => {
+      redisServer = await PrivateRedis.start();
+      redis = new Redis(redisServer.url);
+      t = await createTestApp({ RATE_LIMIT_PER_MINUTE: '3', REDIS_URL: redisServer.url }, { probes: true });
+    });
+    afterAll(async () => {
+      await t.close();
+      redis.disconnect();
+      await redisServer.kill();
+    });
+
+    it('keeps one count when Redis forgets the rate-limit script (EVALSHA falls back to EVAL)', async () => {
+      const remaining = async () => (await t.http().get('/v1/probe/items/1').expect(200)).headers['x-ratelimit-remaining'];
+      expect(await remaining()).toBe('2');
+      const counters = await redis.keys(`${t.env.REDIS_KEY_PREFIX ?? ''}*default*`);
+      expect(counters.length).toBeGreaterThan(0);
+
+      await redis.script('FLUSH');
+      expect(await remaining()).toBe('1');
+      expect(await remaining()).toBe('0');
+      await t.http().get('/v1/probe/items/1').expect(429);
+
+      // Counted by SHA; the whole script went over the wire only while Redis did not know it (first use, after the flush).
+      const stats = await redis.info('commandstats');
+      const calls = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      expect(calls('evalsha')).toBeGreaterThanOrEqual(2);
+      expect(calls('eval')).toBeLessThanOrEqual(2);
+    });
+  });
 });
+

@@ -1,5 +1,5 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerRequest } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from '../errors/app-error';
 
@@ -11,9 +11,10 @@ const USER_THROTTLERS = new Set(['analysis', 'ip']);
 abstract class ScopedThrottlerGuard extends ThrottlerGuard {
   protected abstract readonly throttlerNames: ReadonlySet<string>;
 
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    if (!this.throttlerNames.has(request.throttler.name ?? 'default')) return true;
-    return super.handleRequest(request);
+  /** Keeps only this guard's throttlers, so the others are never even considered per request. */
+  override async onModuleInit(): Promise<void> {
+    await super.onModuleInit();
+    this.throttlers = this.throttlers.filter((throttler) => this.throttlerNames.has(throttler.name ?? 'default'));
   }
 
   /** One counter per scope and client, shared by every route of the scope. */

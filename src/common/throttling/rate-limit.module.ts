@@ -1,7 +1,7 @@
 import { ExecutionContext, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { RedisThrottlerStorage } from './redis-throttler.storage';
 import { AppConfig } from '../../config/config.types';
 import { RedisService } from '../../redis/redis.service';
 import { RATE_LIMIT_SCOPE_KEY, RateLimitScope } from '../decorators/rate-limit.decorator';
@@ -39,7 +39,7 @@ function scoped(name: RateLimitScope, limit: number): ThrottlerOptions {
             scoped('ip', limits.ipPerMinute),
           ],
           storage: new ResilientThrottlerStorage(
-            redis.client ? new ThrottlerStorageRedisService(redis.client) : undefined,
+            redis.client ? new RedisThrottlerStorage(redis.client) : undefined,
             config.get('redis.keyPrefix', { infer: true }),
           ),
         };
