@@ -60,7 +60,16 @@ export class CacheService implements OnModuleDestroy {
     if (redis.enabled) {
       const namespace = redis.key('cache');
       this.sharedStore = redis.createKeyvStore(namespace);
-      this.shared = new Keyv<unknown>({ store: this.sharedStore, namespace, useKeyPrefix: false, throwOnErrors: true });
+      this.shared = new Keyv<unknown>({
+        store: this.sharedStore,
+        namespace,
+        useKeyPrefix: false,
+        throwOnErrors: true,
+        // Plain JSON: values are JSON by contract, and @keyv/serialize's Buffer-reviving parser was
+        // 1 % of a cached lookup's CPU.
+        serialize: JSON.stringify,
+        deserialize: JSON.parse,
+      });
     }
     this.lock = new DistributedLock(redis.client, this.guard, LOCK_TTL_MS);
   }

@@ -1,15 +1,6 @@
 import { Logger } from '@nestjs/common';
-import {
-  CircuitBreakerPolicy,
-  ConsecutiveBreaker,
-  FailureReason,
-  IPolicy,
-  TimeoutStrategy,
-  circuitBreaker,
-  handleAll,
-  timeout,
-  wrap,
-} from 'cockatiel';
+import { CircuitBreakerPolicy, ConsecutiveBreaker, FailureReason, circuitBreaker, handleAll } from 'cockatiel';
+import { withTimeout } from '../redis/redis-connection';
 
 export type Guarded<T> = { ok: true; value: T } | { ok: false };
 
@@ -31,17 +22,18 @@ export interface RedisGuardOptions {
  */
 export class RedisGuard {
   private readonly logger = new Logger(RedisGuard.name);
-  private readonly policy: IPolicy;
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly operationTimeoutMs: number;
   private degraded = false;
 
   constructor(options: RedisGuardOptions) {
-    const breaker: CircuitBreakerPolicy = circuitBreaker(handleAll, {
+    this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.probeAfterMs,
       breaker: new ConsecutiveBreaker(options.failuresToBypass),
     });
-    breaker.onBreak((reason) => this.enterDegraded(reason));
-    breaker.onReset(() => this.leaveDegraded());
-    this.policy = wrap(breaker, timeout(options.operationTimeoutMs, TimeoutStrategy.Aggressive));
+    this.breaker.onBreak((reason) => this.enterDegraded(reason));
+    this.breaker.onReset(() => this.leaveDegraded());
+    this.operationTimeoutMs = options.operationTimeoutMs;
   }
 
   /** True while Redis is being bypassed after repeated failures. */
@@ -51,7 +43,10 @@ export class RedisGuard {
 
   async run<T>(operation: () => Promise<T>): Promise<Guarded<T>> {
     try {
-      return { ok: true, value: await this.policy.execute(operation) };
+      // A timer race rather than cockatiel's timeout policy, which builds an AbortController per call
+      // and aborts it when the call ends (a DOMException with a stack trace on every cache read).
+      const value = await this.breaker.execute(() => withTimeout(operation(), this.operationTimeoutMs));
+      return { ok: true, value };
     } catch (error) {
       if (!this.degraded) {
         this.logger.debug({ msg: 'redis cache operation failed, using in-process fallback', error: messageOf(error) });
