@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
-import passport, { Strategy } from 'passport';
+import type { Request } from 'express';
+import type { Strategy } from 'passport';
 import { RequestContext } from '../../common/context/request-context';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
 import { AuthenticatedUser } from '../auth.types';
@@ -18,9 +18,8 @@ type Outcome = { user: AuthenticatedUser } | { reason: string };
  * app's own strategies (Argus tokens, then the external provider's when configured) and sets
  * `req.user` and the request context's user id.
  *
- * The strategy instances are handed to passport directly (a fresh `Object.create` per request, as
- * passport does for named strategies) rather than by name from passport's process-wide registry,
- * so several app instances in one process never verify with each other's keys.
+ * The strategy instances are run directly (see `authenticate`) rather than by name from passport's
+ * process-wide registry, so several app instances in one process never verify with each other's keys.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
@@ -38,12 +37,10 @@ export class JwtAuthGuard implements CanActivate {
     ]);
     if (isPublic) return true;
 
-    const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    const req = context.switchToHttp().getRequest<Request>();
     const reasons: string[] = [];
     for (const strategy of this.strategies) {
-      const outcome = await authenticate(strategy, req, res);
+      const outcome = await authenticate(strategy, req);
       if ('user' in outcome) {
         req.user = outcome.user;
         RequestContext.setUserId(outcome.user.id);
@@ -56,19 +53,31 @@ export class JwtAuthGuard implements CanActivate {
   }
 }
 
-function authenticate(strategy: Strategy, req: Request, res: Response): Promise<Outcome> {
+/** The actions passport gives a strategy to report its decision (passport's `Strategy` augmentation). */
+interface StrategyAttempt {
+  authenticate(req: Request, options: { session: boolean }): void;
+  success(user: unknown, info?: unknown): void;
+  fail(challenge?: unknown, status?: number): void;
+  error(err: unknown): void;
+  pass(): void;
+  redirect(url: string, status?: number): void;
+}
+
+/**
+ * Runs one strategy as `passport.authenticate` does — a fresh `Object.create(strategy)` given the
+ * action functions, then `authenticate(req)` — without building passport's middleware closure for
+ * every request.
+ */
+function authenticate(strategy: Strategy, req: Request): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
-    const attempt = Object.create(strategy) as Strategy;
-    const middleware = passport.authenticate(
-      attempt,
-      { session: false },
-      (err: unknown, user?: Express.User | false | null, info?: unknown) => {
-        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-        if (user) return resolve({ user: user as AuthenticatedUser });
-        resolve({ reason: describe(info) });
-      },
-    ) as (req: Request, res: Response, next: (err?: unknown) => void) => void;
-    middleware(req, res, (err?: unknown) => reject(err ?? new UnauthorizedException(UNAUTHORIZED_DETAIL)));
+    const attempt = Object.create(strategy) as StrategyAttempt;
+    attempt.success = (user) =>
+      resolve(user ? { user: user as AuthenticatedUser } : { reason: 'no user for this token' });
+    attempt.fail = (challenge) => resolve({ reason: describe(challenge) });
+    attempt.error = (err) => reject(err instanceof Error ? err : new Error(String(err)));
+    attempt.pass = () => resolve({ reason: 'strategy passed' });
+    attempt.redirect = () => resolve({ reason: 'strategy redirected' });
+    attempt.authenticate(req, { session: false });
   });
 }
 
