@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { pino } from 'pino';
 import { levelOf, requestLogMiddleware } from './request-log.middleware';
 import { REDACTED_PATHS } from './logger-options';
@@ -51,9 +51,9 @@ describe('requestLogMiddleware', () => {
   it('writes one line when the response closes, with route, status, time, client and user; never the query', () => {
     const { lines, root, middleware } = setUp();
     const { req, res } = exchange('/v1/ip/8.8.8.8?token=secret', 200);
-    const next = jest.fn<void, Parameters<NextFunction>>();
-    middleware(req, res, next);
-    expect(next).toHaveBeenCalledTimes(1);
+    let nextCalls = 0;
+    middleware(req, res, () => nextCalls++);
+    expect(nextCalls).toBe(1);
     expect(req.log).toBe(root);
     expect(lines).toHaveLength(0);
 
