@@ -75,7 +75,7 @@ describe('per-IP rate limit (CONTRACT §1)', () => {
     it('keeps one count when Redis forgets the rate-limit script (EVALSHA falls back to EVAL)', async () => {
       const remaining = async () => (await t.http().get('/v1/probe/items/1').expect(200)).headers['x-ratelimit-remaining'];
       expect(await remaining()).toBe('2');
-      const counters = await redis.keys(`${t.env.REDIS_KEY_PREFIX ?? ''}*default*`);
+      const counters = await redis.keys(`*${t.env.REDIS_KEY_PREFIX ?? ''}rl:default:*`);
       expect(counters.length).toBeGreaterThan(0);
 
       await redis.script('FLUSH');
