@@ -193,10 +193,11 @@ async function main(): Promise<void> {
             res = await fetch(`${BASE}/v1/ip/${randomPublicIp()}`, { headers: auth });
             break;
           case 'upload': {
+            // Once every generated image has been sent, "fresh" ones repeat the last: never past the end
+            // (an index past it sent the text "undefined", which Argus rightly answered with 415).
             const fresh = Math.random() < 0.2 || nextNewImage === 0;
-            const index = fresh
-              ? Math.min(nextNewImage++, images.length - 1)
-              : Math.floor(Math.random() * nextNewImage);
+            if (fresh && nextNewImage < images.length) nextNewImage++;
+            const index = fresh ? nextNewImage - 1 : Math.floor(Math.random() * nextNewImage);
             const form = new FormData();
             form.append('file', new Blob([images[index]], { type: 'image/jpeg' }), 'photo.jpg');
             res = await fetch(`${BASE}/v1/analyses`, { method: 'POST', headers: auth, body: form });
