@@ -1,6 +1,8 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerOptions } from '@nestjs/throttler';
+import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants';
 import type { Request, Response } from 'express';
+import { RATE_LIMIT_SCOPE_KEY, RateLimitScope } from '../decorators/rate-limit.decorator';
 import { AppError, ErrorCode } from '../errors/app-error';
 
 /** Throttlers counted per client address; they run before authentication. */
@@ -10,11 +12,57 @@ const USER_THROTTLERS = new Set(['analysis', 'ip']);
 
 abstract class ScopedThrottlerGuard extends ThrottlerGuard {
   protected abstract readonly throttlerNames: ReadonlySet<string>;
+  /** Which of this guard's throttlers count a route: fixed at start-up, so read once per handler. */
+  private readonly applicable = new WeakMap<object, WeakMap<object, CountingThrottler[]>>();
+  private counting: CountingThrottler[] = [];
+  private readonly trackerOf = this.getTracker.bind(this);
+  private readonly keyOf = this.generateKey.bind(this);
 
-  /** Keeps only this guard's throttlers, so the others are never even considered per request. */
+  /** Keeps only this guard's throttlers, with their configured limits. */
   override async onModuleInit(): Promise<void> {
     await super.onModuleInit();
     this.throttlers = this.throttlers.filter((throttler) => this.throttlerNames.has(throttler.name ?? 'default'));
+    this.counting = this.throttlers.map(countingThrottler);
+  }
+
+  /**
+   * ThrottlerGuard's loop without what never changes between requests: whether a throttler counts a
+   * route (`default` counts every route, a scope only the routes marked `@RateLimit(scope)`, and
+   * `@SkipThrottle` opts out) is decided once per handler, and limits are the configured numbers.
+   * Each count still goes through the library's `handleRequest`: tracker, key, storage, headers, 429.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    for (const { throttler, limit, ttl, blockDuration } of this.countingFor(context)) {
+      await this.handleRequest({
+        context,
+        throttler,
+        limit,
+        ttl,
+        blockDuration,
+        getTracker: this.trackerOf,
+        generateKey: this.keyOf,
+      });
+    }
+    return true;
+  }
+
+  private countingFor(context: ExecutionContext): CountingThrottler[] {
+    const handler = context.getHandler();
+    const classRef = context.getClass();
+    let byClass = this.applicable.get(handler);
+    if (!byClass) this.applicable.set(handler, (byClass = new WeakMap()));
+    let counting = byClass.get(classRef);
+    if (!counting) {
+      const targets = [handler, classRef];
+      const scope = this.reflector.getAllAndOverride<RateLimitScope | undefined>(RATE_LIMIT_SCOPE_KEY, targets);
+      counting = this.counting.filter(
+        ({ throttler: { name } }) =>
+          (name === 'default' || name === scope) &&
+          !this.reflector.getAllAndOverride<boolean | undefined>(THROTTLER_SKIP + name, targets),
+      );
+      byClass.set(classRef, counting);
+    }
+    return counting;
   }
 
   /** One counter per scope and client, shared by every route of the scope. */
@@ -34,6 +82,22 @@ abstract class ScopedThrottlerGuard extends ThrottlerGuard {
       retryAfterSeconds: retryAfter,
     });
   }
+}
+
+interface CountingThrottler {
+  throttler: ThrottlerOptions & { name: string };
+  limit: number;
+  ttl: number;
+  blockDuration: number;
+}
+
+/** Limits in this app are numbers from configuration, never per-request functions. */
+function countingThrottler(throttler: ThrottlerOptions): CountingThrottler {
+  const { limit, ttl, blockDuration = ttl } = throttler;
+  if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof blockDuration !== 'number') {
+    throw new TypeError(`Throttler "${throttler.name}" must have numeric limit, ttl and blockDuration`);
+  }
+  return { throttler: { ...throttler, name: throttler.name ?? 'default' }, limit, ttl, blockDuration };
 }
 
 /** Per client IP (the socket address, or the TRUST_PROXY hop): every /v1 route, and `auth`. */

@@ -1,24 +1,17 @@
-import { ExecutionContext, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 import { AppConfig } from '../../config/config.types';
 import { RedisService } from '../../redis/redis.service';
-import { RATE_LIMIT_SCOPE_KEY, RateLimitScope } from '../decorators/rate-limit.decorator';
+import { RateLimitScope } from '../decorators/rate-limit.decorator';
 import { ResilientThrottlerStorage } from './resilient-throttler.storage';
 
 const MINUTE_MS = 60_000;
 
-function scopeOf(context: ExecutionContext): RateLimitScope | undefined {
-  return (
-    Reflect.getMetadata(RATE_LIMIT_SCOPE_KEY, context.getHandler()) ??
-    Reflect.getMetadata(RATE_LIMIT_SCOPE_KEY, context.getClass())
-  );
-}
-
-/** A throttler that only counts routes marked `@RateLimit(scope)`. */
+/** A throttler that counts only routes marked `@RateLimit(name)` (the guards read the scope). */
 function scoped(name: RateLimitScope, limit: number): ThrottlerOptions {
-  return { name, ttl: MINUTE_MS, limit, skipIf: (context) => scopeOf(context) !== name };
+  return { name, ttl: MINUTE_MS, limit };
 }
 
 /**
