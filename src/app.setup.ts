@@ -5,6 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import * as Sentry from '@sentry/node';
 import helmet from 'helmet';
+import type { Logger as PinoLogger } from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
@@ -49,8 +50,9 @@ export function configureApp(app: NestExpressApplication): void {
   app.set('trust proxy', settings.trustProxy ?? false);
 
   // Order matters: the correlation id exists before anything can fail or log.
-  app.use(correlationIdMiddleware);
-  app.use(requestLogMiddleware(app.get(ROOT_LOGGER)));
+  const rootLogger = app.get<PinoLogger>(ROOT_LOGGER);
+  app.use(correlationIdMiddleware(rootLogger));
+  app.use(requestLogMiddleware(rootLogger));
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.use(helmet({ strictTransportSecurity: settings.isProduction }));
   app.enableCors({

@@ -43,13 +43,12 @@ export function createRootLogger(app: AppSettings, stream?: DestinationStream): 
 }
 
 /**
- * nestjs-pino over `root`, without pino-http: its middleware built a child logger for every
- * request, logged or not. `requestLogMiddleware` writes the one line per request and hands `root`
- * to nestjs-pino (`req.log`, bound to the request by `useExisting`), so what a request logs through
- * Nest's Logger goes to its own app's logger.
+ * nestjs-pino over `root`, with no middleware of its own (pino-http built a child logger for every
+ * request, logged or not): `requestLogMiddleware` writes the one line per request, and the request
+ * context carries `root` for what a request logs through Nest's Logger, so it goes to its own app.
  */
 export function buildLoggerOptions(root: Logger): Params {
-  return { pinoHttp: { logger: root }, useExisting: true };
+  return { pinoHttp: { logger: root }, useExisting: true, forRoutes: [] };
 }
 
 /**

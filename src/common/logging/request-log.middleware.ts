@@ -21,8 +21,6 @@ export function requestLogMiddleware(root: Logger) {
   const log = root.child({}, { redact: [] });
   return (req: Request, res: Response, next: NextFunction): void => {
     const startedAt = performance.now();
-    // nestjs-pino (`useExisting`) binds this to the request for everything logged through Nest's Logger.
-    req.log = root;
     res.once('close', () => {
       const completed = res.writableFinished;
       const level = levelOf(req.originalUrl, res.statusCode, completed);

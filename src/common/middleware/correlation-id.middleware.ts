@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { RequestContext } from '../context/request-context';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -12,11 +13,14 @@ export function resolveRequestId(header: string | string[] | undefined): string 
 
 /**
  * First middleware of the app: fixes the request id, echoes it on the response (errors and 404s
- * included) and opens the request's AsyncLocalStorage context for everything that follows.
+ * included) and opens the request's context for everything that follows, with the app's root
+ * logger for what the request logs through Nest's Logger.
  */
-export function correlationIdMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const requestId = resolveRequestId(req.headers['x-request-id']);
-  req.id = requestId;
-  res.setHeader('X-Request-ID', requestId);
-  RequestContext.run({ requestId }, next);
+export function correlationIdMiddleware(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const requestId = resolveRequestId(req.headers['x-request-id']);
+    req.id = requestId;
+    res.setHeader('X-Request-ID', requestId);
+    RequestContext.run({ requestId, logger }, next);
+  };
 }
