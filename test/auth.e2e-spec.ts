@@ -504,7 +504,7 @@ describe('auth brute-force limit', () => {
 
   it('limits login and register per client IP and answers 429 with Retry-After', async () => {
     const email = uniqueEmail();
-    await t.http().post('/v1/auth/register').send({ email, password: PASSWORD }).expect(201);
+    const registered = await t.http().post('/v1/auth/register').send({ email, password: PASSWORD }).expect(201);
     await t.http().post('/v1/auth/login').send({ email, password: 'wrong password!!' }).expect(401);
     await t.http().post('/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
 
@@ -517,6 +517,13 @@ describe('auth brute-force limit', () => {
 
     const registerLimited = await t.http().post('/v1/auth/register').send({ email: uniqueEmail(), password: PASSWORD });
     expect(registerLimited.status).toBe(429);
+
+    // The `auth` scope counts login and register only: other routes of the same client still answer.
+    await t
+      .http()
+      .get('/v1/auth/me')
+      .set('Authorization', `Bearer ${registered.body.accessToken as string}`)
+      .expect(200);
   });
 });
 
