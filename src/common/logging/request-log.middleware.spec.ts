@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import type { Request, Response } from 'express';
-import { pino } from 'pino';
+import type { AppSettings } from '../../config/config.types';
+import { createRootLogger } from './logger-options';
 import { levelOf, requestLogMiddleware } from './request-log.middleware';
-import { REDACTED_PATHS } from './logger-options';
 
 describe('levelOf', () => {
   it.each([
@@ -22,7 +22,7 @@ describe('levelOf', () => {
 });
 
 describe('requestLogMiddleware', () => {
-  function setUp(level = 'info') {
+  function setUp(level: AppSettings['logLevel'] = 'info') {
     const lines: Record<string, unknown>[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -30,8 +30,8 @@ describe('requestLogMiddleware', () => {
         callback();
       },
     });
-    const root = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
-    return { lines, root, middleware: requestLogMiddleware(root) };
+    const root = createRootLogger({ logLevel: level } as AppSettings, stream);
+    return { lines, middleware: requestLogMiddleware(root) };
   }
 
   function exchange(url: string, status: number, finished = true) {
