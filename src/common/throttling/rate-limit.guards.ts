@@ -18,11 +18,12 @@ abstract class ScopedThrottlerGuard extends ThrottlerGuard {
   private readonly trackerOf = this.getTracker.bind(this);
   private readonly keyOf = this.generateKey.bind(this);
 
-  /** Keeps only this guard's throttlers, with their configured limits. */
+  /** This guard's throttlers, with their configured limits. */
   override async onModuleInit(): Promise<void> {
     await super.onModuleInit();
-    this.throttlers = this.throttlers.filter((throttler) => this.throttlerNames.has(throttler.name ?? 'default'));
-    this.counting = this.throttlers.map(countingThrottler);
+    this.counting = this.throttlers
+      .filter((throttler) => this.throttlerNames.has(throttler.name ?? 'default'))
+      .map(countingThrottler);
   }
 
   /**
