@@ -8,23 +8,28 @@ import helmet from 'helmet';
 import type { Logger as PinoLogger } from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
+import { RATE_LIMIT_SCOPES } from './common/decorators/rate-limit.decorator';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { ValidationFailedException } from './common/errors/validation.exception';
 import { ROOT_LOGGER } from './common/logging/logger-options';
 import { requestLogMiddleware } from './common/logging/request-log.middleware';
 import { correlationIdMiddleware } from './common/middleware/correlation-id.middleware';
+import { corsMiddleware } from './common/middleware/cors.middleware';
 import { AppConfig } from './config/config.types';
 import { RawEnv } from './config/env-reader';
 import { initSentry } from './common/observability/sentry';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
+const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
+
+/** What a browser script may read: the request id, Retry-After and every throttler's headers. */
 export const EXPOSED_HEADERS = [
   'X-Request-ID',
   'Retry-After',
-  'X-RateLimit-Limit',
-  'X-RateLimit-Remaining',
-  'X-RateLimit-Reset',
+  ...RATE_LIMIT_HEADERS,
+  // A named throttler's headers carry its name as a suffix (X-RateLimit-Remaining-ip).
+  ...RATE_LIMIT_SCOPES.flatMap((scope) => RATE_LIMIT_HEADERS.map((header) => `${header}-${scope}`)),
 ];
 
 /** Builds the application exactly as production runs it; main.ts and every e2e test call this. */
@@ -55,11 +60,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.use(requestLogMiddleware(rootLogger));
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.use(helmet({ strictTransportSecurity: settings.isProduction }));
-  app.enableCors({
-    origin: settings.allowedOrigins,
-    exposedHeaders: EXPOSED_HEADERS,
-    maxAge: 600,
-  });
+  app.use(corsMiddleware({ origin: settings.allowedOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
   app.useBodyParser('json', { limit: settings.jsonBodyLimitBytes });
 
   app.enableVersioning({ type: VersioningType.URI });

@@ -124,6 +124,23 @@ describe('HTTP conventions (CONTRACT §1)', () => {
       expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
     });
 
+    it('lets an allowed origin read the request id and every throttler header', async () => {
+      const res = await t.http().get('/health/live').set('Origin', 'https://app.example.com');
+      expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      expect(res.headers.vary).toBe('Origin');
+      const exposed = String(res.headers['access-control-expose-headers']).split(',');
+      expect(exposed).toEqual(
+        expect.arrayContaining(['X-Request-ID', 'Retry-After', 'X-RateLimit-Remaining', 'X-RateLimit-Remaining-ip']),
+      );
+    });
+
+    it('answers a request without Origin with Vary: Origin and no CORS headers', async () => {
+      const res = await t.http().get('/health/live');
+      expect(res.headers.vary).toBe('Origin');
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(res.headers['access-control-expose-headers']).toBeUndefined();
+    });
+
     it('gives no CORS grant to any other origin', async () => {
       const preflight = await t
         .http()
