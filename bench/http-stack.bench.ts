@@ -27,6 +27,7 @@ import {
   stop,
   waitForOk,
 } from './support/processes';
+import { registerBenchUser } from './support/accounts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -55,17 +56,6 @@ async function run(target: Target, duration: number): Promise<Sample> {
   };
 }
 
-async function argusToken(base: string): Promise<string> {
-  const email = `bench-${Date.now()}@example.com`;
-  const res = await fetch(`${base}/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email, password: 'bench-password-123' }),
-  });
-  if (!res.ok) throw new Error(`register failed: ${res.status}`);
-  return ((await res.json()) as { accessToken: string }).accessToken;
-}
-
 /**
  * All three servers run at once (idle while another is measured) and the four targets are measured
  * in turn, round after round: on a shared or throttled machine the speed drifts by tens of percent
@@ -87,7 +77,7 @@ async function main(): Promise<void> {
     servers.push(argus);
     const base = 'http://127.0.0.1:4103';
     await waitForOk(`${base}/health/ready`, argus);
-    const auth = { Authorization: `Bearer ${await argusToken(base)}` };
+    const auth = { Authorization: `Bearer ${await registerBenchUser(base)}` };
     const first = await fetch(`${base}/v1/ip/8.8.8.8`, { headers: auth });
     if (!first.ok) throw new Error(`lookup failed: ${first.status}`);
     // Argus's answer for 8.8.8.8, now a cache hit, is the JSON (a) and (b) return.

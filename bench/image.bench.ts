@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { ImageProcessor } from '../src/analysis/image/image-processor';
 import { createApp } from '../src/app.setup';
+import { registerBenchUser } from './support/accounts';
 
 const MB = 1024 * 1024;
 const MAX_EDGE = 1568;
@@ -154,12 +155,7 @@ async function measureUploads(): Promise<void> {
   const url = `http://127.0.0.1:${address.port}`;
 
   try {
-    const registered = await fetch(`${url}/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, password: 'bench-password-0123' }),
-    });
-    const { accessToken } = (await registered.json()) as { accessToken: string };
+    const accessToken = await registerBenchUser(url);
 
     // Warm up: one small analysis loads sharp, the routes and the database.
     const form = new FormData();

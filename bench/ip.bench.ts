@@ -29,6 +29,7 @@ import {
   stop,
   waitForOk,
 } from './support/processes';
+import { registerBenchUser } from './support/accounts';
 
 const PORT = Number(process.env.BENCH_IP_PORT ?? 4301);
 const SEQUENTIAL_REQUESTS = Number(process.env.BENCH_IP_REQUESTS ?? 2500);
@@ -47,16 +48,6 @@ interface HttpResult {
   p50Loaded: number;
   p99Loaded: number;
   non2xx: number;
-}
-
-async function accessToken(base: string): Promise<string> {
-  const res = await fetch(`${base}/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, password: 'bench-password-123' }),
-  });
-  if (!res.ok) throw new Error(`register failed: HTTP ${res.status}`);
-  return ((await res.json()) as { accessToken: string }).accessToken;
 }
 
 /** One GET on a keep-alive agent; resolves with the latency in ms. */
@@ -92,7 +83,7 @@ async function measure(mode: string, extraEnv: Record<string, string>, fakeUrl: 
   try {
     const base = `http://127.0.0.1:${PORT}`;
     await waitForOk(`${base}/health/ready`, argus);
-    const headers = { Authorization: `Bearer ${await accessToken(base)}` };
+    const headers = { Authorization: `Bearer ${await registerBenchUser(base)}` };
     const path = `/v1/ip/${ADDRESS}`;
     const first = await fetch(`${base}${path}`, { headers });
     const body = (await first.json()) as { cached: boolean; verdict: string };

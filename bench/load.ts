@@ -21,6 +21,7 @@ import sharp from 'sharp';
 import { AbuseIpDbFake } from '../test/fakes/abuseipdb-fake';
 import { OpenAiFake } from '../test/fakes/openai-fake';
 import { ARGUS_BENCH_ENV } from './support/processes';
+import { registerBenchUser } from './support/accounts';
 
 const ROOT = join(__dirname, '..');
 const RATE = Number(process.env.LOAD_RATE ?? 100);
@@ -102,10 +103,6 @@ async function waitForReady(timeoutMs = 60_000): Promise<void> {
   throw new Error('Argus did not become ready');
 }
 
-async function json<T>(res: Response): Promise<T> {
-  return (await res.json()) as T;
-}
-
 function rssMb(child: ChildProcess): number {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const match = /VmRSS:\s+(\d+) kB/.exec(status);
@@ -154,13 +151,7 @@ async function main(): Promise<void> {
     const users = await Promise.all(
       Array.from({ length: USERS }, async (_, i) => {
         const email = `load-${Date.now()}-${i}@example.com`;
-        const res = await fetch(`${BASE}/v1/auth/register`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ email, password: PASSWORD }),
-        });
-        if (res.status !== 201) throw new Error(`register failed: ${res.status}`);
-        return { email, token: (await json<{ accessToken: string }>(res)).accessToken };
+        return { email, token: await registerBenchUser(BASE, email, PASSWORD) };
       }),
     );
     const hotIps = Array.from({ length: 50 }, randomPublicIp);
