@@ -52,7 +52,10 @@ export class Script<T> {
 export abstract class FakeServer<R extends RecordedRequest = RecordedRequest> {
   /** Every request received, in arrival order (see `describe` for fake-specific fields). */
   readonly requests: R[] = [];
+  /** The most requests in progress at once since the server started or `resetMaxInFlight()`. */
+  maxInFlight = 0;
 
+  private inFlight = 0;
   private readonly server: Server;
   private readonly timers = new Set<NodeJS.Timeout>();
   private port: number | undefined;
@@ -89,6 +92,11 @@ export abstract class FakeServer<R extends RecordedRequest = RecordedRequest> {
     await closed;
   }
 
+  /** Starts `maxInFlight` again from the requests in progress now. */
+  resetMaxInFlight(): void {
+    this.maxInFlight = this.inFlight;
+  }
+
   /** Turns a received request into its log entry (fakes add their own fields). */
   protected abstract describe(req: RecordedRequest): R;
 
@@ -122,6 +130,8 @@ export abstract class FakeServer<R extends RecordedRequest = RecordedRequest> {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    res.once('close', () => this.inFlight--);
     try {
       const { rawBody, ...record } = await readRequest(req);
       const entry = this.describe(record);
