@@ -7,10 +7,12 @@ const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
 
 /**
  * How the benchmarks run Argus: the production build and checks, embedded SQLite, JSON logs at
- * info, and limits raised out of the way (they measure capacity, not the rate limiter).
+ * info, glibc arenas capped as in the container image, and limits raised out of the way (they
+ * measure capacity, not the rate limiter).
  */
 export const ARGUS_BENCH_ENV: Record<string, string> = {
   NODE_ENV: 'production',
+  MALLOC_ARENA_MAX: '2',
   ALLOW_EMBEDDED_DB: 'true',
   JWT_SECRET: 'bench-secret-that-is-at-least-thirty-two-bytes-long',
   LOG_LEVEL: 'info',
