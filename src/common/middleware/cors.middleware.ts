@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
  * concerns: those with an `Origin` header, and every OPTIONS. The package rebuilds its options and
  * header list on every call; most API traffic (mobile apps, servers, same-origin GETs) sends no
  * `Origin`, and for it the only CORS header that matters is `Vary: Origin`, so that a shared cache
- * never hands its answer to a cross-origin request. Mount it before anything else sets `Vary`.
+ * never hands its answer to a cross-origin request.
  */
 export function corsMiddleware(options: CorsOptions) {
   const handle = cors(options);
@@ -15,7 +15,7 @@ export function corsMiddleware(options: CorsOptions) {
       handle(req, res, next);
       return;
     }
-    res.setHeader('Vary', 'Origin');
+    res.vary('Origin');
     next();
   };
 }
