@@ -85,10 +85,11 @@ async function main(): Promise<void> {
 
     const env = { BENCH_BODY: body };
     const tsNode = ['-r', 'ts-node/register/transpile-only'];
-    servers.push(launchServer([...tsNode, 'bench/servers/bare-http.server.ts'], { ...env, PORT: '4101' }));
-    servers.push(launchServer([...tsNode, 'bench/servers/plain-nest.server.ts'], { ...env, PORT: '4102' }));
-    await waitForOk('http://127.0.0.1:4101/');
-    await waitForOk('http://127.0.0.1:4102/v1/ip/8.8.8.8');
+    const bare = launchServer([...tsNode, 'bench/servers/bare-http.server.ts'], { ...env, PORT: '4101' });
+    const plain = launchServer([...tsNode, 'bench/servers/plain-nest.server.ts'], { ...env, PORT: '4102' });
+    servers.push(bare, plain);
+    await waitForOk('http://127.0.0.1:4101/', bare);
+    await waitForOk('http://127.0.0.1:4102/v1/ip/8.8.8.8', plain);
 
     const targets: Target[] = [
       { name: '(a) bare node http', url: 'http://127.0.0.1:4101/v1/ip/8.8.8.8' },
