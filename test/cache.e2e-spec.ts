@@ -96,6 +96,14 @@ async function sharesValues(writer: Replica, reader: Replica): Promise<boolean> 
   return (await reader.cache.get<Payload>(key, 'test'))?.by === 'probe';
 }
 
+/**
+ * Lets other replicas hear the last write's announcement: a read racing it keeps no near copy (it
+ * could be the value from before the write), and these tests need the copy kept.
+ */
+function announced(): Promise<void> {
+  return sleep(100);
+}
+
 /** A promise's value and how long it took to settle. */
 async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -173,6 +181,33 @@ function fresh(results: SingleFlightResult<Payload>[]): number {
     const ttl = await raw.pttl(`${keyPrefix}cache:greeting`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(10_000);
+  });
+
+  it('answers a repeated read from its near copy, and drops the copy when another replica writes', async () => {
+    await a.cache.set('near', { by: 'a' }, 10_000);
+    await announced();
+    await expect(b.cache.get('near', 'test')).resolves.toEqual({ by: 'a' }); // read from Redis, kept by b
+
+    // Changed in Redis behind every replica's back (nothing announced): b answers its copy, not Redis.
+    const behindTheirBacks = JSON.stringify({ value: { by: 'raw' }, expires: Date.now() + 10_000 });
+    await raw.set(`${keyPrefix}cache:near`, behindTheirBacks, 'PX', 10_000);
+    await expect(b.cache.get('near', 'test')).resolves.toEqual({ by: 'a' });
+
+    // A write through a replica is announced: b drops its copy (well before the 10 s TTL) and reads Redis.
+    await a.cache.set('near', { by: 'a again' }, 10_000);
+    await waitFor(async () => (await b.cache.get<Payload>('near', 'test'))?.by === 'a again', 1_000, 'b to drop its copy');
+  });
+
+  it('drops every replica\'s near copy of a key deleted through one of them', async () => {
+    await a.cache.set('doomed-near', { by: 'a' }, 10_000);
+    await announced();
+    await expect(b.cache.get('doomed-near', 'test')).resolves.toEqual({ by: 'a' });
+    await expect(a.cache.get('doomed-near', 'test')).resolves.toEqual({ by: 'a' });
+
+    await a.cache.delete('doomed-near');
+
+    await expect(a.cache.get('doomed-near', 'test')).resolves.toBeUndefined();
+    await waitFor(async () => (await b.cache.get('doomed-near', 'test')) === undefined, 1_000, 'b to drop its copy');
   });
 
   it('runs fn once in total for 5 concurrent calls on each of two replicas', async () => {
@@ -354,9 +389,10 @@ const RECOVERED = 'redis available again, cache and single-flight shared across 
     expect(upstream.calls()).toBe(5);
     const summary = Object.entries(latencies).map(([op, ms]) => `${op} max ${Math.max(...ms).toFixed(1)} ms`);
     console.log(`Redis dead (SIGKILL), per call beyond fn: ${summary.join(', ')}`);
-    // Dozens of failed calls on replica a, yet one warning from its cache and one per connection.
+    // Dozens of failed calls on replica a, yet one warning from its cache and one per ioredis
+    // connection (commands and near-cache invalidations, on each of the two replicas).
     expect(logs.count('warn', DEGRADED)).toBe(1);
-    expect(logs.count('warn', 'redis connection lost')).toBe(2);
+    expect(logs.count('warn', 'redis connection lost')).toBe(4);
   });
 
   it('shuts a replica down promptly while Redis is dead', async () => {
@@ -388,7 +424,39 @@ const RECOVERED = 'redis available again, cache and single-flight shared across 
     ]);
     expect(upstream.calls()).toBe(1);
     expect(fresh(results)).toBe(1);
-    expect(logs.count('warn', 'redis unreachable')).toBe(1);
-    expect(logs.count('log', 'redis connection restored')).toBe(3);
+    // Once per ioredis connection of the late replica; restored: both connections of all three.
+    expect(logs.count('warn', 'redis unreachable')).toBe(2);
+    expect(logs.count('log', 'redis connection restored')).toBe(6);
+  });
+});
+
+(hasRedisServer ? describe : describe.skip)('CacheService near cache when Redis dies', () => {
+  const keyPrefix = `argus-test-${randomUUID().slice(0, 8)}:`;
+  let server: PrivateRedis;
+  let a: Replica;
+  let b: Replica;
+
+  beforeAll(async () => {
+    server = new PrivateRedis(await freePort());
+    await server.start();
+    [a, b] = await Promise.all([startReplica(server.url, keyPrefix), startReplica(server.url, keyPrefix)]);
+    await waitFor(() => sharesValues(a, b), 10_000, 'both replicas to reach Redis');
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await server?.kill();
+  });
+
+  it('empties the near cache when Redis dies, rather than serve copies nobody can invalidate any more', async () => {
+    await a.cache.set('orphan', { by: 'a' }, 60_000);
+    await announced();
+    await expect(b.cache.get('orphan', 'test')).resolves.toEqual({ by: 'a' }); // b keeps a near copy
+    await expect(b.cache.get('orphan', 'test')).resolves.toEqual({ by: 'a' });
+
+    await server.kill();
+
+    // b's in-process fallback never had the value: only a near copy could still answer it.
+    await waitFor(async () => (await b.cache.get('orphan', 'test')) === undefined, 5_000, 'b to drop its near copy');
   });
 });

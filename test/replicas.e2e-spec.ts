@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { OpenAiFake } from './fakes/openai-fake';
+import { freshPublicIp, ipPath } from './ip-test-kit';
 import { bearer, registerUser } from './support/auth';
 import { createTestApp, servicesMode, TestApp } from './support/test-app';
 
@@ -42,6 +43,23 @@ describeServices('two replicas sharing PostgreSQL and Redis', () => {
       statuses.push((await replica.http().get('/v1/ip/8.8.4.4').set(bearer(user))).status);
     }
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+  });
+
+  it('answers on one replica with a report filed through the other at once', async () => {
+    const user = await registerUser(a);
+    const ip = freshPublicIp();
+    const localSource = (res: { body: { sources: { provider: string }[] } }) =>
+      res.body.sources.find((source) => source.provider === 'local');
+    await a.http().get(ipPath(ip)).set(bearer(user)).expect(200);
+    const cached = await b.http().get(ipPath(ip)).set(bearer(user)).expect(200); // b keeps a near copy
+    expect(cached.body.cached).toBe(true);
+    expect(localSource(cached)).toMatchObject({ totalReports: 0 });
+
+    await a.http().post(ipPath(ip, '/reports')).set(bearer(user)).send({ categories: [18] }).expect(201);
+
+    const after = await b.http().get(ipPath(ip)).set(bearer(user)).expect(200);
+    expect(after.body.cached).toBe(false);
+    expect(localSource(after)).toMatchObject({ totalReports: 1 });
   });
 
   it('makes one upstream AI call for concurrent identical uploads split across both', async () => {

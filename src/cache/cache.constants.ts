@@ -1,6 +1,14 @@
 /** Entries the in-process cache keeps before evicting the least recently used. */
 export const MEMORY_MAX_ENTRIES = 10_000;
 
+/** Values a replica keeps in its near cache in front of Redis (see NearCache). */
+export const NEAR_MAX_ENTRIES = 10_000;
+/**
+ * Longest a near-cache copy lives, whatever its TTL in Redis: invalidations are announced for every
+ * write and delete, and this bounds what none announces (a FLUSHDB, an eviction by Redis).
+ */
+export const NEAR_MAX_AGE_MS = 60_000;
+
 /** Upper bound of one Redis command issued by the cache (a local or same-zone Redis answers in ~1 ms). */
 export const REDIS_OPERATION_TIMEOUT_MS = 250;
 /** Consecutive Redis failures after which the cache stops trying Redis for a while. */

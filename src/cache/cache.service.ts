@@ -1,13 +1,17 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import KeyvRedis from '@keyv/redis';
+import type Redis from 'ioredis';
 import { Keyv } from 'keyv';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MetricsService } from '../metrics/metrics.service';
+import { closeIoredis } from '../redis/redis-connection';
 import { RedisService } from '../redis/redis.service';
 import {
   FOLLOWER_WAIT_MS,
   LOCK_TTL_MS,
   MEMORY_MAX_ENTRIES,
+  NEAR_MAX_AGE_MS,
+  NEAR_MAX_ENTRIES,
   POLL_INITIAL_MS,
   POLL_MAX_MS,
   REDIS_FAILURES_TO_BYPASS,
@@ -16,6 +20,7 @@ import {
 } from './cache.constants';
 import { DistributedLock, LockLease } from './distributed-lock';
 import { LruMap } from './lru-map';
+import { NearCache } from './near-cache';
 import { RedisGuard } from './redis-guard';
 
 export interface SingleFlightResult<T> {
@@ -37,6 +42,10 @@ type FollowOutcome<T> = { status: 'value'; value: T } | { status: 'released' } |
  * replica), a bounded in-process Keyv otherwise. A Redis outage degrades every operation to the
  * in-process store and in-process single-flight, never to an error; shared behaviour resumes when
  * Redis answers again. Values must be JSON-serialisable; `undefined` means "not cached".
+ *
+ * With Redis, values read from it are also kept in a near cache in the process (a hot key costs no
+ * round trip), coherent through a pub/sub channel: every write and delete announces its key there
+ * and each replica drops its copy (see NearCache).
  */
 @Injectable()
 export class CacheService implements OnModuleDestroy {
@@ -52,11 +61,16 @@ export class CacheService implements OnModuleDestroy {
   });
   private readonly lock: DistributedLock;
   private readonly flights = new Map<string, Promise<FlightOutcome<unknown>>>();
+  private readonly near = new NearCache(NEAR_MAX_ENTRIES, NEAR_MAX_AGE_MS);
+  /** Where writes and deletes announce their keys to every replica's near cache. */
+  private readonly invalidationChannel: string;
+  private readonly subscriber: Redis | undefined;
 
   constructor(
     private readonly metrics: MetricsService,
     private readonly redis: RedisService,
   ) {
+    this.invalidationChannel = redis.key('cache-invalidations');
     if (redis.enabled) {
       const namespace = redis.key('cache');
       this.sharedStore = redis.createKeyvStore(namespace);
@@ -70,6 +84,7 @@ export class CacheService implements OnModuleDestroy {
         serialize: JSON.stringify,
         deserialize: JSON.parse,
       });
+      this.subscriber = this.subscribeToInvalidations(redis.createClient('argus-cache-invalidations'));
     }
     this.lock = new DistributedLock(redis.client, this.guard, LOCK_TTL_MS);
   }
@@ -87,6 +102,7 @@ export class CacheService implements OnModuleDestroy {
     const shared = this.shared;
     if (shared) {
       const written = await this.guard.run(() => shared.set(key, value, ttlMs));
+      await this.invalidateNear(key, written.ok);
       if (written.ok) return;
     }
     await this.memory.set(key, value, ttlMs);
@@ -94,7 +110,10 @@ export class CacheService implements OnModuleDestroy {
 
   async delete(key: string): Promise<void> {
     const shared = this.shared;
-    if (shared) await this.guard.run(() => shared.delete(key));
+    if (shared) {
+      const deleted = await this.guard.run(() => shared.delete(key));
+      await this.invalidateNear(key, deleted.ok);
+    }
     await this.memory.delete(key);
   }
 
@@ -123,16 +142,56 @@ export class CacheService implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.shared = undefined;
-    if (this.sharedStore) await this.redis.closeKeyvStore(this.sharedStore);
+    this.near.suspend();
+    await Promise.all([
+      this.sharedStore && this.redis.closeKeyvStore(this.sharedStore),
+      this.subscriber && closeIoredis(this.subscriber),
+    ]);
   }
 
   private async read<T>(key: string): Promise<T | undefined> {
     const shared = this.shared;
     if (shared) {
-      const found = await this.guard.run(() => shared.get<T>(key));
-      if (found.ok) return found.value;
+      const near = this.near.get<T>(key);
+      if (near !== undefined) return near;
+      const generation = this.near.generation;
+      const found = await this.guard.run(() => shared.getRaw<T>(key));
+      if (found.ok) {
+        if (found.value === undefined) return undefined;
+        const { value, expires } = found.value;
+        this.near.fill(key, value, expires ?? undefined, generation);
+        return value;
+      }
     }
     return this.memory.get<T>(key);
+  }
+
+  /**
+   * Drops the key from this replica's near cache and, once Redis has the change (`announce`), from
+   * every other's. No retry when Redis is unreachable: every replica's subscription is down then,
+   * which empties its near cache.
+   */
+  private async invalidateNear(key: string, announce: boolean): Promise<void> {
+    this.near.invalidate(key);
+    const client = this.redis.client;
+    if (announce && client) await this.guard.run(() => client.publish(this.invalidationChannel, key));
+  }
+
+  /** The near cache is live exactly while this connection is subscribed to the channel. */
+  private subscribeToInvalidations(subscriber: Redis): Redis {
+    subscriber.on('message', (channel: string, key: string) => {
+      if (channel === this.invalidationChannel) this.near.invalidate(key);
+    });
+    subscriber.on('close', () => this.near.suspend());
+    subscriber.on('ready', () => {
+      subscriber.subscribe(this.invalidationChannel).then(
+        () => {
+          if (subscriber.status === 'ready') this.near.resume();
+        },
+        () => this.near.suspend(),
+      );
+    });
+    return subscriber;
   }
 
   private startFlight<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<FlightOutcome<T>> {
