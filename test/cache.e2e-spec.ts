@@ -85,6 +85,15 @@ async function startReplica(url: string, keyPrefix: string): Promise<Replica> {
   return { cache: moduleRef.get(CacheService), redis: moduleRef.get(RedisService), close: () => moduleRef.close() };
 }
 
+/** A private redis-server and two replicas sharing it, once they do. */
+async function startPrivatePair(keyPrefix: string): Promise<{ server: PrivateRedis; a: Replica; b: Replica }> {
+  const server = new PrivateRedis(await freePort());
+  await server.start();
+  const [a, b] = await Promise.all([startReplica(server.url, keyPrefix), startReplica(server.url, keyPrefix)]);
+  await waitFor(() => sharesValues(a, b), 10_000, 'both replicas to reach Redis');
+  return { server, a, b };
+}
+
 /**
  * True once both replicas' connections are up and a value written through `writer` is read back
  * through `reader` (i.e. via Redis).
@@ -334,10 +343,7 @@ const RECOVERED = 'redis available again, cache and single-flight shared across 
   const extra: Replica[] = [];
 
   beforeAll(async () => {
-    server = new PrivateRedis(await freePort());
-    await server.start();
-    [a, b] = await Promise.all([startReplica(server.url, keyPrefix), startReplica(server.url, keyPrefix)]);
-    await waitFor(() => sharesValues(a, b), 10_000, 'both replicas to reach Redis');
+    ({ server, a, b } = await startPrivatePair(keyPrefix));
   });
 
   afterAll(async () => {
@@ -437,10 +443,7 @@ const RECOVERED = 'redis available again, cache and single-flight shared across 
   let b: Replica;
 
   beforeAll(async () => {
-    server = new PrivateRedis(await freePort());
-    await server.start();
-    [a, b] = await Promise.all([startReplica(server.url, keyPrefix), startReplica(server.url, keyPrefix)]);
-    await waitFor(() => sharesValues(a, b), 10_000, 'both replicas to reach Redis');
+    ({ server, a, b } = await startPrivatePair(keyPrefix));
   });
 
   afterAll(async () => {
