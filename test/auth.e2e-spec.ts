@@ -337,6 +337,17 @@ describe(`auth (CONTRACT §2) — ${servicesMode ? 'PostgreSQL + Redis' : 'embed
       expectUnauthorized(await me(token()));
     });
 
+    it('refuses a token once it has expired, though it was accepted (and remembered) a moment before', async () => {
+      const exp = now() + 2;
+      const token = forge({ ...claims, exp }, opts({}, 'expiresIn'));
+      await me(token).expect(200);
+      await me(token).expect(200);
+
+      await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+
+      expectUnauthorized(await me(token));
+    });
+
     it('reads tokens only from the Authorization header, as Bearer', async () => {
       expectUnauthorized(await t.http().get(`/v1/auth/me?access_token=${session.accessToken}`));
       expectUnauthorized(await t.http().get('/v1/auth/me').set('Authorization', `Token ${session.accessToken}`));

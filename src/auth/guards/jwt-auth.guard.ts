@@ -5,6 +5,7 @@ import type { Strategy } from 'passport';
 import { RequestContext } from '../../common/context/request-context';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
 import { AuthenticatedUser } from '../auth.types';
+import { VerifiedTokens } from './verified-tokens';
 
 /** The passport strategies that may authenticate a request, in the order they are tried. */
 export const ACCESS_TOKEN_STRATEGIES = Symbol('ACCESS_TOKEN_STRATEGIES');
@@ -13,6 +14,10 @@ const UNAUTHORIZED_DETAIL = 'A valid access token is required (Authorization: Be
 
 type Outcome = { user: AuthenticatedUser } | { reason: string };
 
+/** How many distinct verified tokens are remembered, and for how long at most. */
+const VERIFIED_TOKENS_MAX_ENTRIES = 10_000;
+const VERIFIED_TOKENS_MAX_AGE_MS = 60_000;
+
 /**
  * The global guard: every route needs a valid access token unless marked `@Public()`. Tries this
  * app's own strategies (Argus tokens, then the external provider's when configured) and sets
@@ -20,10 +25,13 @@ type Outcome = { user: AuthenticatedUser } | { reason: string };
  *
  * The strategy instances are run directly (see `authenticate`) rather than by name from passport's
  * process-wide registry, so several app instances in one process never verify with each other's keys.
+ * A header once accepted is remembered until its token expires (at most a minute, see
+ * VerifiedTokens): clients repeat the same token on every request.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   private readonly logger = new Logger(JwtAuthGuard.name);
+  private readonly verified = new VerifiedTokens(VERIFIED_TOKENS_MAX_ENTRIES, VERIFIED_TOKENS_MAX_AGE_MS);
 
   constructor(
     private readonly reflector: Reflector,
@@ -38,19 +46,33 @@ export class JwtAuthGuard implements CanActivate {
     if (isPublic) return true;
 
     const req = context.switchToHttp().getRequest<Request>();
+    const authorization = req.headers.authorization;
+    if (authorization === undefined) return this.reject(['no Authorization header']);
+    const known = this.verified.get(authorization);
+    if (known) return admit(req, known);
+
     const reasons: string[] = [];
     for (const strategy of this.strategies) {
       const outcome = await authenticate(strategy, req);
       if ('user' in outcome) {
-        req.user = outcome.user;
-        RequestContext.setUserId(outcome.user.id);
-        return true;
+        this.verified.remember(authorization, outcome.user);
+        return admit(req, outcome.user);
       }
       reasons.push(outcome.reason);
     }
+    return this.reject(reasons);
+  }
+
+  private reject(reasons: string[]): never {
     this.logger.debug({ msg: 'access token rejected', reasons });
     throw new UnauthorizedException(UNAUTHORIZED_DETAIL);
   }
+}
+
+function admit(req: Request, user: AuthenticatedUser): true {
+  req.user = user;
+  RequestContext.setUserId(user.id);
+  return true;
 }
 
 /** The actions passport gives a strategy to report its decision (passport's `Strategy` augmentation). */
