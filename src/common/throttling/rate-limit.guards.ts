@@ -15,8 +15,9 @@ abstract class ScopedThrottlerGuard extends ThrottlerGuard {
   /** Which of this guard's throttlers count a route: fixed at start-up, so read once per handler. */
   private readonly applicable = new WeakMap<object, WeakMap<object, CountingThrottler[]>>();
   private counting: CountingThrottler[] = [];
-  private readonly trackerOf = this.getTracker.bind(this);
-  private readonly keyOf = this.generateKey.bind(this);
+
+  /** The client this guard counts a request against. */
+  protected abstract trackerOf(req: Request): string;
 
   /** This guard's throttlers, with their configured limits. */
   override async onModuleInit(): Promise<void> {
@@ -27,24 +28,41 @@ abstract class ScopedThrottlerGuard extends ThrottlerGuard {
   }
 
   /**
-   * ThrottlerGuard's loop without what never changes between requests: whether a throttler counts a
-   * route (`default` counts every route, a scope only the routes marked `@RateLimit(scope)`, and
-   * `@SkipThrottle` opts out) is decided once per handler, and limits are the configured numbers.
-   * Each count still goes through the library's `handleRequest`: tracker, key, storage, headers, 429.
+   * ThrottlerGuard's loop and `handleRequest` without what never changes between requests: whether
+   * a throttler counts a route (`default` counts every route, a scope only the routes marked
+   * `@RateLimit(scope)`, and `@SkipThrottle` opts out) is decided once per handler, limits are the
+   * configured numbers, header names are built once and the tracker is read once per request. Each
+   * count is the library's storage `increment`; a blocked one ends in `throwThrottlingException`.
    */
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    for (const { throttler, limit, ttl, blockDuration } of this.countingFor(context)) {
-      await this.handleRequest({
-        context,
-        throttler,
-        limit,
-        ttl,
-        blockDuration,
-        getTracker: this.trackerOf,
-        generateKey: this.keyOf,
-      });
-    }
+    const counting = this.countingFor(context);
+    if (counting.length === 0) return true;
+    const http = context.switchToHttp();
+    const tracker = this.trackerOf(http.getRequest<Request>());
+    const res = http.getResponse<Response>();
+    for (const throttler of counting) await this.count(context, res, tracker, throttler);
     return true;
+  }
+
+  private async count(
+    context: ExecutionContext,
+    res: Response,
+    tracker: string,
+    { throttler: { name }, limit, ttl, blockDuration, headers }: CountingThrottler,
+  ): Promise<void> {
+    const key = this.generateKey(context, tracker, name);
+    const record = await this.storageService.increment(key, ttl, limit, blockDuration, name);
+    if (record.isBlocked) {
+      await this.throwThrottlingException(context, { limit, ttl, key, tracker, ...record });
+    }
+    res.setHeader(headers.limit, limit);
+    res.setHeader(headers.remaining, Math.max(0, limit - record.totalHits));
+    res.setHeader(headers.reset, record.timeToExpire);
+  }
+
+  /** The library's tracker hook, for anything that still calls it. */
+  protected override getTracker(req: Request): Promise<string> {
+    return Promise.resolve(this.trackerOf(req));
   }
 
   private countingFor(context: ExecutionContext): CountingThrottler[] {
@@ -90,6 +108,8 @@ interface CountingThrottler {
   limit: number;
   ttl: number;
   blockDuration: number;
+  /** `X-RateLimit-*` on allowed responses; a named throttler's carry its name as a suffix. */
+  headers: { limit: string; remaining: string; reset: string };
 }
 
 /** Limits in this app are numbers from configuration, never per-request functions. */
@@ -98,7 +118,14 @@ function countingThrottler(throttler: ThrottlerOptions): CountingThrottler {
   if (typeof limit !== 'number' || typeof ttl !== 'number' || typeof blockDuration !== 'number') {
     throw new TypeError(`Throttler "${throttler.name}" must have numeric limit, ttl and blockDuration`);
   }
-  return { throttler: { ...throttler, name: throttler.name ?? 'default' }, limit, ttl, blockDuration };
+  const name = throttler.name ?? 'default';
+  const suffix = name === 'default' ? '' : `-${name}`;
+  const headers = {
+    limit: `X-RateLimit-Limit${suffix}`,
+    remaining: `X-RateLimit-Remaining${suffix}`,
+    reset: `X-RateLimit-Reset${suffix}`,
+  };
+  return { throttler: { ...throttler, name }, limit, ttl, blockDuration, headers };
 }
 
 /** Per client IP (the socket address, or the TRUST_PROXY hop): every /v1 route, and `auth`. */
@@ -106,7 +133,7 @@ function countingThrottler(throttler: ThrottlerOptions): CountingThrottler {
 export class IpThrottlerGuard extends ScopedThrottlerGuard {
   protected readonly throttlerNames = IP_THROTTLERS;
 
-  protected override async getTracker(req: Request): Promise<string> {
+  protected trackerOf(req: Request): string {
     return req.ip ?? req.socket.remoteAddress ?? 'unknown';
   }
 }
@@ -116,7 +143,7 @@ export class IpThrottlerGuard extends ScopedThrottlerGuard {
 export class UserThrottlerGuard extends ScopedThrottlerGuard {
   protected readonly throttlerNames = USER_THROTTLERS;
 
-  protected override async getTracker(req: Request & { user?: { id: string } }): Promise<string> {
+  protected trackerOf(req: Request & { user?: { id: string } }): string {
     return req.user?.id ? `user:${req.user.id}` : `ip:${req.ip ?? 'unknown'}`;
   }
 }
