@@ -4,8 +4,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AnalysisModule } from './analysis/analysis.module';
+import { AppGuard } from './app.guard';
 import { AuthModule } from './auth/auth.module';
-import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
 import { CacheModule } from './cache/cache.module';
 import { CommonModule } from './common/common.module';
 import { buildLoggerOptions, createRootLogger, ROOT_LOGGER } from './common/logging/logger-options';
@@ -56,12 +56,8 @@ export class AppModule {
         AnalysisModule,
         ...(options.extraModules ?? []),
       ],
-      // Guard order matters (DESIGN.md): client-IP limits → JWT → per-user limits.
-      providers: [
-        { provide: APP_GUARD, useClass: IpThrottlerGuard },
-        { provide: APP_GUARD, useExisting: JwtAuthGuard },
-        { provide: APP_GUARD, useClass: UserThrottlerGuard },
-      ],
+      // One global guard runs the three in their order (see AppGuard).
+      providers: [IpThrottlerGuard, UserThrottlerGuard, { provide: APP_GUARD, useClass: AppGuard }],
     };
   }
 }

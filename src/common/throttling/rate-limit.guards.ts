@@ -40,24 +40,17 @@ abstract class ScopedThrottlerGuard extends ThrottlerGuard {
     const http = context.switchToHttp();
     const tracker = this.trackerOf(http.getRequest<Request>());
     const res = http.getResponse<Response>();
-    for (const throttler of counting) await this.count(context, res, tracker, throttler);
-    return true;
-  }
-
-  private async count(
-    context: ExecutionContext,
-    res: Response,
-    tracker: string,
-    { throttler: { name }, limit, ttl, blockDuration, headers }: CountingThrottler,
-  ): Promise<void> {
-    const key = this.generateKey(context, tracker, name);
-    const record = await this.storageService.increment(key, ttl, limit, blockDuration, name);
-    if (record.isBlocked) {
-      await this.throwThrottlingException(context, { limit, ttl, key, tracker, ...record });
+    for (const { throttler, limit, ttl, blockDuration, headers } of counting) {
+      const key = this.generateKey(context, tracker, throttler.name);
+      const record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name);
+      if (record.isBlocked) {
+        await this.throwThrottlingException(context, { limit, ttl, key, tracker, ...record });
+      }
+      res.setHeader(headers.limit, limit);
+      res.setHeader(headers.remaining, Math.max(0, limit - record.totalHits));
+      res.setHeader(headers.reset, record.timeToExpire);
     }
-    res.setHeader(headers.limit, limit);
-    res.setHeader(headers.remaining, Math.max(0, limit - record.totalHits));
-    res.setHeader(headers.reset, record.timeToExpire);
+    return true;
   }
 
   /** The library's tracker hook, for anything that still calls it. */

@@ -27,30 +27,34 @@ export class RedisThrottlerStorage extends ThrottlerStorageRedisService {
     this.client = redis as WithIncrement;
   }
 
-  override async increment(
+  /** A plain promise chain, not an async function: two fewer promises on every count. */
+  override increment(
     key: string,
     ttl: number,
     limit: number,
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const reply = await this.client[INCREMENT_COMMAND](
+    return this.client[INCREMENT_COMMAND](
       `{${key}:${throttlerName}}:hits`,
       `{${key}:${throttlerName}}:blocked`,
       throttlerName,
       ttl,
       limit,
       blockDuration,
-    );
-    if (!isIncrementReply(reply)) throw new TypeError('Unexpected reply from the rate-limit script');
-    const [totalHits, timeToExpireMs, isBlocked, timeToBlockExpireMs] = reply;
-    return {
-      totalHits,
-      timeToExpire: Math.ceil(timeToExpireMs / 1000),
-      isBlocked: isBlocked === 1,
-      timeToBlockExpire: Math.ceil(timeToBlockExpireMs / 1000),
-    };
+    ).then(toRecord);
   }
+}
+
+function toRecord(reply: unknown): ThrottlerStorageRecord {
+  if (!isIncrementReply(reply)) throw new TypeError('Unexpected reply from the rate-limit script');
+  const [totalHits, timeToExpireMs, isBlocked, timeToBlockExpireMs] = reply;
+  return {
+    totalHits,
+    timeToExpire: Math.ceil(timeToExpireMs / 1000),
+    isBlocked: isBlocked === 1,
+    timeToBlockExpire: Math.ceil(timeToBlockExpireMs / 1000),
+  };
 }
 
 function isIncrementReply(reply: unknown): reply is IncrementReply {

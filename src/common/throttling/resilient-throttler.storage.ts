@@ -17,23 +17,26 @@ export class ResilientThrottlerStorage implements ThrottlerStorage {
     private readonly keyPrefix = '',
   ) {}
 
-  async increment(
+  increment(
     key: string,
     ttl: number,
     limit: number,
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    if (this.shared) {
-      try {
-        const record = await this.shared.increment(this.keyPrefix + key, ttl, limit, blockDuration, throttlerName);
+    const countLocally = () => this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+    if (!this.shared) return countLocally();
+    // A promise chain rather than async/await: this runs on every request, twice.
+    return this.shared.increment(this.keyPrefix + key, ttl, limit, blockDuration, throttlerName).then(
+      (record) => {
         this.setDegraded(false);
         return record;
-      } catch (error) {
+      },
+      (error: unknown) => {
         this.setDegraded(true, error);
-      }
-    }
-    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+        return countLocally();
+      },
+    );
   }
 
   onApplicationShutdown(): void {
