@@ -90,10 +90,11 @@ export class CacheService implements OnModuleDestroy {
   }
 
   /** The cached value, or undefined on a miss; counted as a hit or miss of `cacheName`. */
-  async get<T>(key: string, cacheName: string): Promise<T | undefined> {
-    const value = await this.read<T>(key);
-    this.metrics.recordCache(cacheName, value === undefined ? 'miss' : 'hit');
-    return value;
+  get<T>(key: string, cacheName: string): Promise<T | undefined> {
+    return this.read<T>(key).then((value) => {
+      this.metrics.recordCache(cacheName, value === undefined ? 'miss' : 'hit');
+      return value;
+    });
   }
 
   /** Stores `value` for `ttlMs`; a TTL of zero or less stores nothing (caching disabled). */
@@ -149,19 +150,22 @@ export class CacheService implements OnModuleDestroy {
     ]);
   }
 
-  private async read<T>(key: string): Promise<T | undefined> {
+  /** Not an async function: a near-cache hit, the common case, costs a single settled promise. */
+  private read<T>(key: string): Promise<T | undefined> {
     const shared = this.shared;
-    if (shared) {
-      const near = this.near.get<T>(key);
-      if (near !== undefined) return near;
-      const generation = this.near.generation;
-      const found = await this.guard.run(() => shared.getRaw<T>(key));
-      if (found.ok) {
-        if (found.value === undefined) return undefined;
-        const { value, expires } = found.value;
-        this.near.fill(key, value, expires ?? undefined, generation);
-        return value;
-      }
+    if (!shared) return this.memory.get<T>(key);
+    const near = this.near.get<T>(key);
+    return near !== undefined ? Promise.resolve(near) : this.readShared(shared, key);
+  }
+
+  private async readShared<T>(shared: Keyv<unknown>, key: string): Promise<T | undefined> {
+    const generation = this.near.generation;
+    const found = await this.guard.run(() => shared.getRaw<T>(key));
+    if (found.ok) {
+      if (found.value === undefined) return undefined;
+      const { value, expires } = found.value;
+      this.near.fill(key, value, expires ?? undefined, generation);
+      return value;
     }
     return this.memory.get<T>(key);
   }

@@ -85,10 +85,9 @@ export class IpReputationService {
     };
   }
 
-  private async lookupParsed(ip: ParsedIp): Promise<IpReputation> {
-    if (!isPublicScope(ip.scope)) return notApplicable(ip, new Date());
-    const { value, cached } = await this.results.getOrCompute(ip.ip, () => this.fresh(ip));
-    return { ...value, cached };
+  private lookupParsed(ip: ParsedIp): Promise<IpReputation> {
+    if (!isPublicScope(ip.scope)) return Promise.resolve(notApplicable(ip, new Date()));
+    return this.results.getOrCompute(ip.ip, () => this.fresh(ip)).then(({ value, cached }) => ({ ...value, cached }));
   }
 
   private async fresh(ip: ParsedIp): Promise<FreshReputation> {

@@ -31,9 +31,9 @@ export interface FreshReputation {
 export class IpResultCache {
   constructor(private readonly cache: CacheService) {}
 
-  async getOrCompute(ip: string, compute: () => Promise<FreshReputation>): Promise<CachedLookup> {
+  getOrCompute(ip: string, compute: () => Promise<FreshReputation>): Promise<CachedLookup> {
     const key = cacheKey(ip);
-    const { value, cached } = await this.cache.singleFlight(
+    return this.cache.singleFlight(
       key,
       0,
       async () => {
@@ -43,7 +43,6 @@ export class IpResultCache {
       },
       IP_CACHE_NAME,
     );
-    return { value, cached };
   }
 
   /** Drops the address's cached answer (a new report changes its score). */
