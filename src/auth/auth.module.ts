@@ -19,8 +19,8 @@ import { JwtStrategy } from './strategies/jwt.strategy';
 import { UsersRepository } from './users.repository';
 
 /**
- * Accounts, tokens and the global JwtAuthGuard (registered as APP_GUARD by AppModule, between the
- * IP and user throttlers). Other modules use `@CurrentUser()` and `@Authenticated()`.
+ * Accounts, tokens and the global JwtAuthGuard (run by AppModule's AppGuard, between the IP and
+ * user throttlers). Other modules use `@CurrentUser()` and `@Authenticated()`.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([User, RefreshToken]), QuotaModule],
