@@ -5,8 +5,8 @@ import { IpThrottlerGuard, UserThrottlerGuard } from './common/throttling/rate-l
 /**
  * The global guards, in the order DESIGN.md fixes: client-IP limits → JWT → per-user limits (a
  * flood is refused with 429 before its tokens are checked, and a user's limit needs the user).
- * One APP_GUARD runs the three: Nest's guard runner wraps each guard's result in further promises
- * (seven per request for these three), and the order reads here, in one place.
+ * One APP_GUARD runs the three: Nest's guard runner spends three promises on each guard's result,
+ * this loop one, and the order reads here, in one place.
  */
 @Injectable()
 export class AppGuard implements CanActivate {

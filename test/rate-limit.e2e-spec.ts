@@ -55,6 +55,16 @@ describe('per-IP rate limit (CONTRACT §1)', () => {
       // Only the last hop is trusted: a client-supplied left-most entry is ignored.
       await as('10.9.9.9, 203.0.113.1').expect(429);
     });
+
+    it('refuses a client over its limit with 429 before looking at its token (IP limits run first)', async () => {
+      const me = () =>
+        t.http().get('/v1/auth/me').set('X-Forwarded-For', '203.0.113.50').set('Authorization', 'Bearer not-a-token');
+      await me().expect(401);
+      await me().expect(401);
+      const limited = await me();
+      expect(limited.status).toBe(429);
+      expect(limited.headers['retry-after']).toMatch(/^\d+$/);
+    });
   });
 
   (hasRedisServer ? describe : describe.skip)('counted in Redis', () => {

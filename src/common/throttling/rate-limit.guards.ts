@@ -53,11 +53,6 @@ abstract class ScopedThrottlerGuard extends ThrottlerGuard {
     return true;
   }
 
-  /** The library's tracker hook, for anything that still calls it. */
-  protected override getTracker(req: Request): Promise<string> {
-    return Promise.resolve(this.trackerOf(req));
-  }
-
   private countingFor(context: ExecutionContext): CountingThrottler[] {
     const handler = context.getHandler();
     const classRef = context.getClass();
