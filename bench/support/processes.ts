@@ -90,7 +90,8 @@ export function redisAnswers(url: string): Promise<boolean> {
  */
 export function reexecPinned(scriptPath: string): boolean {
   if (!hasTaskset() || process.env.BENCH_PINNED) return false;
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...process.execArgv, scriptPath], {
+  const args = [...process.execArgv, scriptPath, ...process.argv.slice(2)];
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...args], {
     stdio: 'inherit',
     env: { ...process.env, BENCH_PINNED: '1' },
   });
