@@ -497,7 +497,12 @@ describe('IP bulk lookups count each address against IP_RATE_LIMIT_PER_MINUTE', 
     const [a, b, c] = [freshPublicIp(), freshPublicIp(), freshPublicIp()];
     // 3 distinct addresses (a twice, once mapped) + 2 invalid items = 3 of 5.
     await user.post('/v1/ip/lookup', { ips: [a, b, c, `::ffff:${a}`, 'abc', '1.2.3'] }).expect(200);
-    await user.get(ipPath(freshPublicIp())).expect(200); // 4
+    const fourth = await user.get(ipPath(freshPublicIp())).expect(200); // 4
+    // The per-user throttler's headers carry its name (CONTRACT §1), beside the per-IP ones.
+    expect(fourth.headers['x-ratelimit-limit-ip']).toBe('5');
+    expect(fourth.headers['x-ratelimit-remaining-ip']).toBe('1');
+    expect(Number(fourth.headers['x-ratelimit-reset-ip'])).toBeGreaterThan(0);
+    expect(fourth.headers['x-ratelimit-limit']).toBe(s.t.env.RATE_LIMIT_PER_MINUTE);
     await user.get(ipPath(freshPublicIp())).expect(200); // 5
     const limited = await user.get(ipPath(freshPublicIp()));
     expectProblem(limited, 429);
