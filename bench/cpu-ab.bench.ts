@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { registerBenchUser } from './support/accounts';
+import { median } from './support/stats';
 import { ARGUS_BENCH_ENV, launchServer, redisAnswers, reexecPinned, ROOT, stop, waitForOk } from './support/processes';
 
 const RATE = Number(process.env.BENCH_RATE ?? 300);
@@ -94,16 +95,11 @@ async function main(): Promise<void> {
         `round ${r}/${ROUNDS}: A ${a.toFixed(0)} µs/request, B ${b.toFixed(0)} µs/request, B/A ${(b / a).toFixed(3)}`,
       );
     }
-    const sorted = [...ratios].sort((x, y) => x - y);
-    const median =
-      sorted.length % 2
-        ? sorted[(sorted.length - 1) / 2]
-        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     console.log(
       `\nA = ${dirA}\nB = ${dirB}\n${RATE} req/s each, ${ROUNDS} rounds of ${DURATION_S} s, Redis: ${withRedis ? 'yes' : 'no'}`,
     );
     console.log(
-      `CPU per request B/A: median ${median.toFixed(3)} (range ${sorted[0].toFixed(3)}–${sorted[sorted.length - 1].toFixed(3)})`,
+      `CPU per request B/A: median ${median(ratios).toFixed(3)} (range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})`,
     );
   } finally {
     await Promise.all(builds.map((build) => stop(build.server)));

@@ -28,6 +28,7 @@ import {
   waitForOk,
 } from './support/processes';
 import { registerBenchUser } from './support/accounts';
+import { median } from './support/stats';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -94,7 +95,11 @@ async function main(): Promise<void> {
     const targets: Target[] = [
       { name: '(a) bare node http', url: 'http://127.0.0.1:4101/v1/ip/8.8.8.8' },
       { name: '(b) plain NestJS', url: 'http://127.0.0.1:4102/v1/ip/8.8.8.8' },
-      { name: `(c) Argus GET /v1/ip/:address${withRedis ? ' (Redis)' : ''}`, url: `${base}/v1/ip/8.8.8.8`, headers: auth },
+      {
+        name: `(c) Argus GET /v1/ip/:address${withRedis ? ' (Redis)' : ''}`,
+        url: `${base}/v1/ip/8.8.8.8`,
+        headers: auth,
+      },
       { name: '(d) Argus /health/live', url: `${base}/health/live` },
     ];
     // Warm-up: JIT, connection pools, caches.
@@ -129,14 +134,10 @@ function report(targets: Target[], samples: Sample[][], bodyBytes: number): void
   );
   const [a, b, c, d] = samples;
   const ratio = (x: Sample[], y: Sample[]) => median(x.map((s, round) => s.rps / y[round].rps)).toFixed(2);
-  console.log(`c/a = ${ratio(c, a)}   c/b = ${ratio(c, b)} (target ≥ 0.6)   d/b = ${ratio(d, b)}   (medians of per-round ratios)`);
+  console.log(
+    `c/a = ${ratio(c, a)}   c/b = ${ratio(c, b)} (target ≥ 0.6)   d/b = ${ratio(d, b)}   (medians of per-round ratios)`,
+  );
   console.log(`every server answered the same ${bodyBytes}-byte JSON`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function sum(values: number[]): number {

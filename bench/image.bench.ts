@@ -22,6 +22,7 @@ import sharp from 'sharp';
 import { ImageProcessor } from '../src/analysis/image/image-processor';
 import { createApp } from '../src/app.setup';
 import { registerBenchUser } from './support/accounts';
+import { median } from './support/stats';
 
 const MB = 1024 * 1024;
 const MAX_EDGE = 1568;
@@ -270,12 +271,6 @@ async function measureNormalisation(): Promise<void> {
   console.log(
     `service overhead over the same bare steps: ${(serviceMedian - bareMedian).toFixed(1)} ms (${(((serviceMedian - bareMedian) / bareMedian) * 100).toFixed(1)} %)`,
   );
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function main(): Promise<void> {
