@@ -6,20 +6,28 @@ import { IpThrottlerGuard, UserThrottlerGuard } from './common/throttling/rate-l
  * The global guards, in the order DESIGN.md fixes: client-IP limits → JWT → per-user limits (a
  * flood is refused with 429 before its tokens are checked, and a user's limit needs the user).
  * One APP_GUARD runs the three: Nest's guard runner spends three promises on each guard's result,
- * this loop one, and the order reads here, in one place.
+ * this one a single await per step, and the order reads here, in one place.
+ *
+ * A token the JWT guard has already verified (its memo, a map lookup) needs no check worth
+ * shielding, so then the client's and the user's counters are counted together — one Redis round
+ * trip instead of two, still in order: a request refused by its IP limit is not counted against
+ * its user.
  */
 @Injectable()
 export class AppGuard implements CanActivate {
-  private readonly guards: ReadonlyArray<{ canActivate(context: ExecutionContext): Promise<boolean> }>;
-
-  constructor(ip: IpThrottlerGuard, jwt: JwtAuthGuard, user: UserThrottlerGuard) {
-    this.guards = [ip, jwt, user];
-  }
+  constructor(
+    private readonly ip: IpThrottlerGuard,
+    private readonly jwt: JwtAuthGuard,
+    private readonly user: UserThrottlerGuard,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    for (const guard of this.guards) {
-      if (!(await guard.canActivate(context))) return false;
+    const ipCounts = this.ip.countsFor(context);
+    if (this.jwt.admitRemembered(context)) {
+      return this.ip.enforce(context, [...ipCounts, ...this.user.countsFor(context)]);
     }
-    return true;
+    await this.ip.enforce(context, ipCounts);
+    await this.jwt.canActivate(context);
+    return this.user.enforce(context, this.user.countsFor(context));
   }
 }

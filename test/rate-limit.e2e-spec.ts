@@ -1,6 +1,39 @@
+import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import { bearer, registerUser } from './support/auth';
 import { hasRedisServer, PrivateRedis } from './support/net';
 import { createTestApp, TestApp } from './support/test-app';
+
+/** Per-IP and per-user limits for the suites that count both (with TRUST_PROXY=1, to pick the client). */
+const BOTH_LIMITS = { RATE_LIMIT_PER_MINUTE: '3', ANALYSIS_RATE_LIMIT_PER_MINUTE: '5', TRUST_PROXY: '1' };
+
+/**
+ * A user's request is counted by client IP, then by user, and one refused by its IP limit never
+ * counts against its user — also once the token is remembered and the AppGuard counts both in one
+ * storage call. Needs an app built with BOTH_LIMITS and the probe routes.
+ */
+async function expectIpThenUserCounting(t: TestApp): Promise<void> {
+  const user = await registerUser(t);
+  const from = (ip: string) => t.http().get('/v1/probe/me').set(bearer(user)).set('X-Forwarded-For', ip);
+  for (let hit = 1; hit <= 3; hit++) {
+    const res = await from('203.0.113.70').expect(200);
+    expect(res.body).toEqual({ userId: user.userId });
+    expect(res.headers['x-ratelimit-remaining']).toBe(String(3 - hit));
+    expect(res.headers['x-ratelimit-remaining-analysis']).toBe(String(5 - hit));
+  }
+  // Over its IP limit: refused by IP, and not counted against the user.
+  await from('203.0.113.70').expect(429);
+  await from('203.0.113.70').expect(429);
+  expect((await from('203.0.113.71').expect(200)).headers['x-ratelimit-remaining-analysis']).toBe('1');
+  expect((await from('203.0.113.72').expect(200)).headers['x-ratelimit-remaining-analysis']).toBe('0');
+
+  // Over the user's limit: refused from any address, after that address was counted.
+  const limited = await from('203.0.113.73');
+  expect(limited.status).toBe(429);
+  expect(limited.headers['retry-after']).toMatch(/^\d+$/);
+  expect(limited.headers['x-ratelimit-remaining']).toBe('2');
+  expect(limited.body).toMatchObject({ status: 429, type: expect.stringMatching(/rate-limited$/) });
+}
 
 describe('per-IP rate limit (CONTRACT §1)', () => {
   describe('without TRUST_PROXY', () => {
@@ -67,6 +100,18 @@ describe('per-IP rate limit (CONTRACT §1)', () => {
     });
   });
 
+  describe('per client IP and per user', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(BOTH_LIMITS, { probes: true });
+    });
+    afterAll(() => t.close());
+
+    it('counts by IP first and never counts a request its IP limit refused against its user', async () => {
+      await expectIpThenUserCounting(t);
+    });
+  });
+
   (hasRedisServer ? describe : describe.skip)('counted in Redis', () => {
     let redisServer: PrivateRedis;
     let redis: Redis;
@@ -83,7 +128,8 @@ describe('per-IP rate limit (CONTRACT §1)', () => {
     });
 
     it('keeps one count when Redis forgets the rate-limit script (EVALSHA falls back to EVAL)', async () => {
-      const remaining = async () => (await t.http().get('/v1/probe/items/1').expect(200)).headers['x-ratelimit-remaining'];
+      const remaining = async () =>
+        (await t.http().get('/v1/probe/items/1').expect(200)).headers['x-ratelimit-remaining'];
       expect(await remaining()).toBe('2');
       const counters = await redis.keys(`*${t.env.REDIS_KEY_PREFIX ?? ''}rl:default:*`);
       expect(counters.length).toBeGreaterThan(0);
@@ -99,6 +145,38 @@ describe('per-IP rate limit (CONTRACT §1)', () => {
       expect(calls('evalsha')).toBeGreaterThanOrEqual(2);
       expect(calls('eval')).toBeLessThanOrEqual(2);
     });
+
+    it('counts a request with a remembered token by IP and by user in one EVALSHA', async () => {
+      const both = await createTestApp(
+        { ...BOTH_LIMITS, REDIS_URL: redisServer.url, REDIS_KEY_PREFIX: `both-${randomUUID()}:` },
+        { probes: true },
+      );
+      try {
+        const user = await registerUser(both);
+        // The first request verifies the token (two calls: by IP, then by user); the next ones are remembered.
+        await both.http().get('/v1/probe/me').set(bearer(user)).set('X-Forwarded-For', '198.51.100.80').expect(200);
+        await redis.config('RESETSTAT');
+        for (const ip of ['198.51.100.81', '198.51.100.82', '198.51.100.83']) {
+          await both.http().get('/v1/probe/me').set(bearer(user)).set('X-Forwarded-For', ip).expect(200);
+        }
+        const stats = await redis.info('commandstats');
+        expect(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1]).toBe('3');
+        expect(stats).not.toMatch(/cmdstat_eval:/);
+      } finally {
+        await both.close();
+      }
+    });
+
+    it('keeps the order of the counts in the script: a request refused by IP is not counted against its user', async () => {
+      const both = await createTestApp(
+        { ...BOTH_LIMITS, REDIS_URL: redisServer.url, REDIS_KEY_PREFIX: `both-${randomUUID()}:` },
+        { probes: true },
+      );
+      try {
+        await expectIpThenUserCounting(both);
+      } finally {
+        await both.close();
+      }
+    });
   });
 });
-

@@ -1,6 +1,9 @@
 import { Body, Controller, Get, Module, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { AuthenticatedUser } from '../../src/auth/auth.types';
+import { CurrentUser } from '../../src/auth/decorators/current-user.decorator';
 import { Public } from '../../src/common/decorators/public.decorator';
+import { RateLimit } from '../../src/common/decorators/rate-limit.decorator';
 import { RequestContext } from '../../src/common/context/request-context';
 
 class EchoDto {
@@ -16,7 +19,7 @@ class EchoDto {
 
 /**
  * Routes that exist only in the e2e suite, to drive the foundation from outside: an unexpected
- * throw, a slow answer, a parameterised route, and a validated body.
+ * throw, a slow answer, a parameterised route, and a validated body (all public).
  */
 @Public()
 @Controller({ path: 'probe', version: '1' })
@@ -43,5 +46,15 @@ class ProbeController {
   }
 }
 
-@Module({ controllers: [ProbeController] })
+/** A protected route counted per client IP and per user (the `analysis` scope), for the rate-limit suite. */
+@RateLimit('analysis')
+@Controller({ path: 'probe/me', version: '1' })
+class UserProbeController {
+  @Get()
+  me(@CurrentUser() user: AuthenticatedUser): { userId: string } {
+    return { userId: user.id };
+  }
+}
+
+@Module({ controllers: [ProbeController, UserProbeController] })
 export class ProbeModule {}

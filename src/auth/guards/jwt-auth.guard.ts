@@ -39,12 +39,7 @@ export class JwtAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic) return true;
-
+    if (this.isPublic(context)) return true;
     const req = context.switchToHttp().getRequest<Request>();
     const authorization = req.headers.authorization;
     if (authorization === undefined) return this.reject(['no Authorization header']);
@@ -61,6 +56,27 @@ export class JwtAuthGuard implements CanActivate {
       reasons.push(outcome.reason);
     }
     return this.reject(reasons);
+  }
+
+  /**
+   * Admits a request to a protected route whose Authorization header is one already verified,
+   * without awaiting anything; false (and nothing set) otherwise, for `canActivate` to decide.
+   */
+  admitRemembered(context: ExecutionContext): boolean {
+    if (this.isPublic(context)) return false;
+    const req = context.switchToHttp().getRequest<Request>();
+    const authorization = req.headers.authorization;
+    const known = authorization === undefined ? undefined : this.verified.get(authorization);
+    return known !== undefined && admit(req, known);
+  }
+
+  private isPublic(context: ExecutionContext): boolean {
+    return (
+      this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true
+    );
   }
 
   private reject(reasons: string[]): never {

@@ -4,17 +4,27 @@ import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants';
 import type { Request, Response } from 'express';
 import { RATE_LIMIT_SCOPE_KEY, RateLimitScope } from '../decorators/rate-limit.decorator';
 import { AppError, ErrorCode } from '../errors/app-error';
+import { CounterStorage, CountRequest, incrementInTurn, isCounterStorage } from './counter-storage';
 
 /** Throttlers counted per client address; they run before authentication. */
 const IP_THROTTLERS = new Set(['default', 'auth']);
 /** Throttlers counted per authenticated user; they run after the JWT guard. */
 const USER_THROTTLERS = new Set(['analysis', 'ip']);
 
+/** A hit to count for a request: the storage's arguments, whose client it is, and its headers. */
+export interface RateLimitCount extends CountRequest {
+  tracker: string;
+  headers: CountingThrottler['headers'];
+}
+
+const NO_COUNTS: readonly RateLimitCount[] = Object.freeze([]);
+
 abstract class ScopedThrottlerGuard extends ThrottlerGuard {
   protected abstract readonly throttlerNames: ReadonlySet<string>;
   /** Which of this guard's throttlers count a route: fixed at start-up, so read once per handler. */
   private readonly applicable = new WeakMap<object, WeakMap<object, CountingThrottler[]>>();
   private counting: CountingThrottler[] = [];
+  private incrementAll!: CounterStorage['incrementAll'];
 
   /** The client this guard counts a request against. */
   protected abstract trackerOf(req: Request): string;
@@ -25,24 +35,50 @@ abstract class ScopedThrottlerGuard extends ThrottlerGuard {
     this.counting = this.throttlers
       .filter((throttler) => this.throttlerNames.has(throttler.name ?? 'default'))
       .map(countingThrottler);
+    const storage = this.storageService;
+    this.incrementAll = isCounterStorage(storage)
+      ? (counts) => storage.incrementAll(counts)
+      : (counts) => incrementInTurn(storage, counts);
+  }
+
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    return this.enforce(context, this.countsFor(context));
   }
 
   /**
-   * ThrottlerGuard's loop and `handleRequest` without what never changes between requests: whether
-   * a throttler counts a route (`default` counts every route, a scope only the routes marked
-   * `@RateLimit(scope)`, and `@SkipThrottle` opts out) is decided once per handler, limits are the
-   * configured numbers, header names are built once and the tracker is read once per request. Each
-   * count is the library's storage `increment`; a blocked one ends in `throwThrottlingException`.
+   * ThrottlerGuard's loop without what never changes between requests: whether a throttler counts
+   * a route (`default` counts every route, a scope only the routes marked `@RateLimit(scope)`, and
+   * `@SkipThrottle` opts out) is decided once per handler, limits are the configured numbers,
+   * header names are built once and the tracker is read once per request.
    */
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  countsFor(context: ExecutionContext): readonly RateLimitCount[] {
     const counting = this.countingFor(context);
-    if (counting.length === 0) return true;
-    const http = context.switchToHttp();
-    const tracker = this.trackerOf(http.getRequest<Request>());
-    const res = http.getResponse<Response>();
-    for (const { throttler, limit, ttl, blockDuration, headers } of counting) {
-      const key = this.generateKey(context, tracker, throttler.name);
-      const record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name);
+    if (counting.length === 0) return NO_COUNTS;
+    const tracker = this.trackerOf(context.switchToHttp().getRequest<Request>());
+    return counting.map(({ throttler: { name }, limit, ttl, blockDuration, headers }) => ({
+      key: this.generateKey(context, tracker, name),
+      ttl,
+      limit,
+      blockDuration,
+      throttlerName: name,
+      tracker,
+      headers,
+    }));
+  }
+
+  /**
+   * Adds the hits — one storage call, in order, none after the first blocked (CounterStorage) —
+   * and answers as the library's `handleRequest` does: `X-RateLimit-*` headers for each counter,
+   * `throwThrottlingException` at a blocked one. `counts` may come from either guard: the
+   * AppGuard counts a known user's request by IP and by user at once.
+   */
+  async enforce(context: ExecutionContext, counts: readonly RateLimitCount[]): Promise<true> {
+    if (counts.length === 0) return true;
+    const records = await this.incrementAll(counts);
+    const res = context.switchToHttp().getResponse<Response>();
+    for (let i = 0; i < records.length; i++) {
+      const { limit, ttl, key, tracker, headers } = counts[i];
+      const record = records[i];
       if (record.isBlocked) {
         await this.throwThrottlingException(context, { limit, ttl, key, tracker, ...record });
       }

@@ -32,8 +32,9 @@ function scoped(name: RateLimitScope, limit: number): ThrottlerOptions {
             scoped('ip', limits.ipPerMinute),
           ],
           storage: new ResilientThrottlerStorage(
-            redis.client ? new RedisThrottlerStorage(redis.client) : undefined,
-            config.get('redis.keyPrefix', { infer: true }),
+            redis.client
+              ? new RedisThrottlerStorage(redis.client, config.get('redis.keyPrefix', { infer: true }))
+              : undefined,
           ),
         };
       },

@@ -1,21 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorageService } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import { CounterStorage, CountRequest, incrementInTurn } from './counter-storage';
 
 /**
  * Shared counters in Redis (so replicas share limits); while Redis is unreachable, counting
  * continues per process in memory rather than failing requests. Warns once per outage.
  */
-export class ResilientThrottlerStorage implements ThrottlerStorage {
+export class ResilientThrottlerStorage implements CounterStorage {
   private readonly logger = new Logger(ResilientThrottlerStorage.name);
   private readonly local = new ThrottlerStorageService();
   private degraded = false;
 
-  /** `keyPrefix` keeps deployments (and test runs) that share one Redis apart. */
-  constructor(
-    private readonly shared?: ThrottlerStorage,
-    private readonly keyPrefix = '',
-  ) {}
+  constructor(private readonly shared?: CounterStorage) {}
 
   increment(
     key: string,
@@ -24,17 +21,20 @@ export class ResilientThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const countLocally = () => this.local.increment(key, ttl, limit, blockDuration, throttlerName);
-    if (!this.shared) return countLocally();
-    // A promise chain rather than async/await: this runs on every request, twice.
-    return this.shared.increment(this.keyPrefix + key, ttl, limit, blockDuration, throttlerName).then(
-      (record) => {
+    return this.incrementAll([{ key, ttl, limit, blockDuration, throttlerName }]).then((records) => records[0]);
+  }
+
+  incrementAll(counts: readonly CountRequest[]): Promise<ThrottlerStorageRecord[]> {
+    if (!this.shared) return incrementInTurn(this.local, counts);
+    // A promise chain rather than async/await: this runs on every request.
+    return this.shared.incrementAll(counts).then(
+      (records) => {
         this.setDegraded(false);
-        return record;
+        return records;
       },
       (error: unknown) => {
         this.setDegraded(true, error);
-        return countLocally();
+        return incrementInTurn(this.local, counts);
       },
     );
   }
