@@ -1,5 +1,6 @@
 import { ThrottlerStorageService } from '@nestjs/throttler';
-import { CountRequest, incrementInTurn } from './counter-storage';
+import { CountRequest, incrementInTurn, isCounterStorage } from './counter-storage';
+import { ResilientThrottlerStorage } from './resilient-throttler.storage';
 
 const count = (key: string, limit: number): CountRequest => ({
   key,
@@ -30,5 +31,39 @@ describe('incrementInTurn', () => {
 
     const [b] = await incrementInTurn(storage, [count('b', 5)]);
     expect(b.totalHits).toBe(2);
+  });
+});
+
+describe('ResilientThrottlerStorage.incrementAll', () => {
+  it('counts in process, in order, while the shared store fails, and says it can count several at once', async () => {
+    const failing = {
+      increment: () => Promise.reject(new Error('connection refused')),
+      incrementAll: () => Promise.reject(new Error('connection refused')),
+    };
+    const storage = new ResilientThrottlerStorage(failing);
+    try {
+      expect(isCounterStorage(storage)).toBe(true);
+      await storage.incrementAll([count('a', 1), count('b', 5)]);
+      const refused = await storage.incrementAll([count('a', 1), count('b', 5)]);
+      expect(refused.map((record) => record.isBlocked)).toEqual([true]);
+      expect((await storage.increment('b', 60_000, 5, 60_000, 'test')).totalHits).toBe(2);
+    } finally {
+      storage.onApplicationShutdown();
+    }
+  });
+
+  it('answers from the shared store when it works', async () => {
+    const shared = new ThrottlerStorageService();
+    const storage = new ResilientThrottlerStorage({
+      increment: (...args) => shared.increment(...args),
+      incrementAll: (counts) => incrementInTurn(shared, counts),
+    });
+    try {
+      await storage.incrementAll([count('a', 5)]);
+      expect((await shared.increment('a', 60_000, 5, 60_000, 'test')).totalHits).toBe(2);
+    } finally {
+      storage.onApplicationShutdown();
+      shared.onApplicationShutdown();
+    }
   });
 });
