@@ -11,7 +11,7 @@ import { IpThrottlerGuard, UserThrottlerGuard } from './common/throttling/rate-l
  * A token the JWT guard has already verified (its memo, a map lookup) needs no check worth
  * shielding, so then the client's and the user's counters are counted together — one Redis round
  * trip instead of two, still in order: a request refused by its IP limit is not counted against
- * its user.
+ * its user (it is admitted first, so its log line names the user even when refused by IP).
  */
 @Injectable()
 export class AppGuard implements CanActivate {
