@@ -20,6 +20,11 @@ async function expectIpThenUserCounting(t: TestApp): Promise<void> {
     expect(res.body).toEqual({ userId: user.userId });
     expect(res.headers['x-ratelimit-remaining']).toBe(String(3 - hit));
     expect(res.headers['x-ratelimit-remaining-analysis']).toBe(String(5 - hit));
+    // Both counters' headers, whether counted one call each (the first hit verifies the token) or together.
+    expect(res.headers['x-ratelimit-limit']).toBe('3');
+    expect(res.headers['x-ratelimit-limit-analysis']).toBe('5');
+    expect(Number(res.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+    expect(Number(res.headers['x-ratelimit-reset-analysis'])).toBeGreaterThan(0);
   }
   // Over its IP limit: refused by IP, and not counted against the user.
   await from('203.0.113.70').expect(429);
