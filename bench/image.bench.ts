@@ -19,7 +19,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { ImageProcessor } from '../src/analysis/image/image-processor';
+import { ImageProcessor } from '../src/analysis/image-processor';
 import { createApp } from '../src/app.setup';
 import { registerBenchUser } from './support/accounts';
 import { median } from './support/stats';

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { BlocklistMatcher } from '../src/analysis/ip/blocklist/blocklist-matcher';
-import { parseIpNetwork } from '../src/analysis/ip/ip-address';
-import { blocklistNameFromFile, parseBlocklist } from '../src/analysis/ip/blocklist/blocklist-parser';
+import { BlocklistMatcher } from '../src/ip/blocklist/blocklist-matcher';
+import { parseIpNetwork } from '../src/ip/ip-address';
+import { blocklistNameFromFile, parseBlocklist } from '../src/ip/blocklist/blocklist-parser';
 
 const DEFAULT_CIDR_COUNT = 100_000;
 const DEFAULT_LOOKUP_COUNT = 1_000_000;

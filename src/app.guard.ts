@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
-import { IpThrottlerGuard, UserThrottlerGuard } from './common/throttling/rate-limit.guards';
+import { IpThrottlerGuard, UserThrottlerGuard } from './rate-limit/rate-limit.guards';
 
 /**
  * The global guards, in the order DESIGN.md fixes: client-IP limits → JWT → per-user limits (a

@@ -9,13 +9,13 @@ import { AuthModule } from './auth/auth.module';
 import { CacheModule } from './cache/cache.module';
 import { CommonModule } from './common/common.module';
 import { buildLoggerOptions, createRootLogger, ROOT_LOGGER } from './common/logging/logger-options';
-import { RateLimitModule } from './common/throttling/rate-limit.module';
-import { IpThrottlerGuard, UserThrottlerGuard } from './common/throttling/rate-limit.guards';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { AppConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
 import { RawEnv } from './config/env-reader';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { IpModule } from './ip/ip.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 
@@ -54,10 +54,11 @@ export class AppModule {
         HealthModule,
         AuthModule,
         AnalysisModule,
+        IpModule,
         ...(options.extraModules ?? []),
       ],
       // One global guard runs the three in their order (see AppGuard).
-      providers: [IpThrottlerGuard, UserThrottlerGuard, { provide: APP_GUARD, useClass: AppGuard }],
+      providers: [{ provide: APP_GUARD, useClass: AppGuard }],
     };
   }
 }

@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import type { Logger as PinoLogger } from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
-import { RATE_LIMIT_SCOPES } from './common/decorators/rate-limit.decorator';
+import { RATE_LIMIT_SCOPES } from './rate-limit/rate-limit.decorator';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { ValidationFailedException } from './common/errors/validation.exception';
 import { ROOT_LOGGER } from './common/logging/logger-options';

@@ -1,5 +1,5 @@
 import * as Sentry from '@sentry/node';
-import { OutboundHttpService } from '../src/common/http/outbound-http.service';
+import { OutboundHttpService } from '../src/outbound-http/outbound-http.service';
 import {
   AnalysisSuite,
   eventually,

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { sign, SignOptions } from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { QuotaService } from '../src/analysis/quota/quota.service';
+import { QuotaService } from '../src/quota/quota.service';
 import { RefreshToken } from '../src/auth/entities/refresh-token.entity';
 import { User } from '../src/auth/entities/user.entity';
 import { hashRefreshToken } from '../src/auth/refresh-token.service';

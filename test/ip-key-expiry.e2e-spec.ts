@@ -1,5 +1,5 @@
 import * as Sentry from '@sentry/node';
-import { ApiKeyExpiryMonitor } from '../src/analysis/ip/api-key-expiry.monitor';
+import { ApiKeyExpiryMonitor } from '../src/health/api-key-expiry.monitor';
 import { SentryEvent, SentryFake } from './fakes/sentry-fake';
 import { eventually } from './ip-test-kit';
 import { createTestApp, parsedLogs, servicesMode, TestApp } from './support/test-app';

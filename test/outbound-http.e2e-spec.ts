@@ -3,14 +3,14 @@ import { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import OpenAI from 'openai';
 import { RequestContext } from '../src/common/context/request-context';
-import { classifyOpenAiError } from '../src/common/http/openai-error.classifier';
+import { classifyOpenAiError } from '../src/outbound-http/openai-error.classifier';
 import {
   CircuitOpenError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
-} from '../src/common/http/outbound-http.errors';
-import { OutboundHttpService } from '../src/common/http/outbound-http.service';
+} from '../src/outbound-http/outbound-http.errors';
+import { OutboundHttpService } from '../src/outbound-http/outbound-http.service';
 import { MetricsService } from '../src/metrics/metrics.service';
 import { HttpScriptServer } from './support/http-script-server';
 import { eventually } from './support/net';

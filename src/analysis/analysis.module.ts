@@ -1,9 +1,56 @@
 import { Module } from '@nestjs/common';
-import { ImageAnalysisModule } from './image/image-analysis.module';
-import { IpModule } from './ip/ip.module';
+import { ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OutboundHttpModule } from '../outbound-http/outbound-http.module';
+import { OutboundHttpService } from '../outbound-http/outbound-http.service';
+import { AppConfig } from '../config/config.types';
+import { CacheModule } from '../cache/cache.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { MetricsService } from '../metrics/metrics.service';
+import { StorageModule } from '../storage/storage.module';
+import { QuotaModule } from '../quota/quota.module';
+import { AnalysesController } from './analyses.controller';
+import { AnalysesService } from './analyses.service';
+import { Analysis } from './entities/analysis.entity';
+import { ImageProcessor } from './image-processor';
+import { LocalVisionProvider } from './providers/local-vision.provider';
+import { OpenAiVisionProvider } from './providers/openai-vision.provider';
+import { VISION_PROVIDER, VisionProvider } from './providers/vision-provider';
+import { AnalysesRepository } from './repositories/analyses.repository';
+import { ImageUploadInterceptor } from './upload/image-upload.interceptor';
 
-/** The two analyses Argus offers: image analysis (`image/`) and IP reputation (`ip/`). */
+/**
+ * Image analysis (CONTRACT §3): upload, normalisation, cached/single-flight vision analysis,
+ * history. The vision provider is chosen by AI_PROVIDER; only the chosen one is built.
+ */
 @Module({
-  imports: [ImageAnalysisModule, IpModule],
+  imports: [TypeOrmModule.forFeature([Analysis]), OutboundHttpModule, QuotaModule, StorageModule, CacheModule, MetricsModule],
+  controllers: [AnalysesController],
+  providers: [
+    AnalysesService,
+    AnalysesRepository,
+    ImageUploadInterceptor,
+    {
+      provide: ImageProcessor,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) =>
+        new ImageProcessor({
+          maxInputPixels: config.get('limits.maxImagePixels', { infer: true }),
+          maxEdge: config.get('ai.maxImageEdge', { infer: true }),
+        }),
+    },
+    {
+      provide: VISION_PROVIDER,
+      inject: [ConfigService, OutboundHttpService, MetricsService],
+      useFactory: (
+        config: ConfigService<AppConfig, true>,
+        http: OutboundHttpService,
+        metrics: MetricsService,
+      ): VisionProvider =>
+        config.get('ai.provider', { infer: true }) === 'openai'
+          ? new OpenAiVisionProvider(http, metrics, config)
+          : new LocalVisionProvider(),
+    },
+  ],
 })
 export class AnalysisModule {}

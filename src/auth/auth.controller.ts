@@ -10,7 +10,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { RateLimit } from '../common/decorators/rate-limit.decorator';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser } from './auth.types';
 import { Anonymous, Authenticated } from './decorators/auth.decorator';

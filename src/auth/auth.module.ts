@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Strategy } from 'passport';
-import { QuotaModule } from '../analysis/quota/quota.module';
+import { QuotaModule } from '../quota/quota.module';
 import { AppConfig } from '../config/config.types';
 import { AccessTokenService } from './access-token.service';
 import { AuthController } from './auth.controller';

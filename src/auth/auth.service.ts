@@ -1,5 +1,5 @@
 import { ConflictException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
-import { QuotaService } from '../analysis/quota/quota.service';
+import { QuotaService } from '../quota/quota.service';
 import { AccessTokenService } from './access-token.service';
 import { AuthenticatedUser } from './auth.types';
 import { LoginDto, RegisterDto } from './dto/credentials.dto';

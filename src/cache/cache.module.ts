@@ -1,14 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
 import { RedisModule } from '../redis/redis.module';
 import { CacheService } from './cache.service';
 
-/**
- * The application cache, available everywhere. Needs `MetricsService` from the global metrics
- * module; brings its Redis connection through `RedisModule`.
- */
-@Global()
+/** The application cache (near cache + Redis or in-process) and its single-flight locks. */
 @Module({
-  imports: [RedisModule],
+  imports: [RedisModule, MetricsModule],
   providers: [CacheService],
   exports: [CacheService],
 })

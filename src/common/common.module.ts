@@ -1,8 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ShutdownState } from './lifecycle/shutdown-state';
 
-/** Cross-cutting injectables every feature may use. */
-@Global()
+/** Cross-cutting injectables (the shutdown state); import where they are used. */
 @Module({
   providers: [ShutdownState],
   exports: [ShutdownState],

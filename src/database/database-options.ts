@@ -2,18 +2,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseSettings } from '../config/config.types';
-import { ENTITIES } from './entities';
 import { TypeOrmLogger } from './typeorm-logger';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 
 /**
  * The one place connection settings are built: PostgreSQL when DATABASE_URL is set, the embedded
- * SQLite file otherwise. Used by TypeOrmModule and by the CLI data source.
+ * SQLite file otherwise. Used by TypeOrmModule and by the CLI data source. No entity list: the app
+ * gathers each room's entities from its `TypeOrmModule.forFeature` (autoLoadEntities), so this
+ * room never imports the feature rooms, and migrations (all the CLI runs) need none.
  */
 export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
     synchronize: false,
     migrationsRun: true,
     migrationsTableName: 'migrations',

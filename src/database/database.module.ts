@@ -10,6 +10,7 @@ import { buildDataSourceOptions } from './database-options';
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
         ...buildDataSourceOptions(config.get('database', { infer: true })),
+        autoLoadEntities: true,
         // Start-up waits for the database a little (rolling deploys), then fails loudly.
         retryAttempts: 3,
         retryDelay: 1000,

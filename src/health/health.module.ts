@@ -1,11 +1,16 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { CommonModule } from '../common/common.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { RedisModule } from '../redis/redis.module';
+import { ApiKeyExpiryMonitor } from './api-key-expiry.monitor';
 import { HealthController } from './health.controller';
 import { HealthDetailsService } from './health-details.service';
 
+/** Terminus checks, and the monitors that watch the deployment (provider key expiry). */
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), CommonModule, MetricsModule, RedisModule],
   controllers: [HealthController],
-  providers: [HealthDetailsService],
+  providers: [HealthDetailsService, ApiKeyExpiryMonitor],
 })
 export class HealthModule {}

@@ -1,8 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { RedisService } from './redis.service';
 
-/** The process's Redis connection, available everywhere; `RedisService.client` is undefined without `REDIS_URL`. */
-@Global()
+/** The process's Redis connection; `RedisService.client` is undefined without `REDIS_URL`. */
 @Module({
   providers: [RedisService],
   exports: [RedisService],

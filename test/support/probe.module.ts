@@ -3,7 +3,7 @@ import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { AuthenticatedUser } from '../../src/auth/auth.types';
 import { CurrentUser } from '../../src/auth/decorators/current-user.decorator';
 import { Public } from '../../src/common/decorators/public.decorator';
-import { RateLimit } from '../../src/common/decorators/rate-limit.decorator';
+import { RateLimit } from '../../src/rate-limit/rate-limit.decorator';
 import { RequestContext } from '../../src/common/context/request-context';
 
 class EchoDto {

@@ -1,0 +1,55 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CacheModule } from '../cache/cache.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { OutboundHttpModule } from '../outbound-http/outbound-http.module';
+import { AppConfig } from '../config/config.types';
+import { IpReport } from './entities/ip-report.entity';
+import { IpSnapshot } from './entities/ip-snapshot.entity';
+import { IpAssessmentService } from './ip-assessment.service';
+import { IpController } from './ip.controller';
+import { IpReportsService } from './ip-reports.service';
+import { IpReputationService } from './ip-reputation.service';
+import { IpResultCache } from './ip-result-cache';
+import { AbuseIpDbProvider } from './providers/abuseipdb.provider';
+import { BlocklistProvider } from './providers/blocklist.provider';
+import { IP_INTEL_PROVIDERS, IpIntelProvider } from './providers/ip-intel-provider';
+import { LocalReportsProvider } from './providers/local-reports.provider';
+import { IpReportsRepository } from './repositories/ip-reports.repository';
+import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
+
+/**
+ * IP reputation (CONTRACT §4). Sources: `abuseipdb` when ABUSEIPDB_API_KEY is set, `local` (the
+ * users' reports) always, `blocklist` when IP_BLOCKLISTS is set.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([IpSnapshot, IpReport]), OutboundHttpModule, CacheModule, MetricsModule, RateLimitModule],
+  controllers: [IpController],
+  providers: [
+    IpReputationService,
+    IpReportsService,
+    IpAssessmentService,
+    IpResultCache,
+    IpSnapshotsRepository,
+    IpReportsRepository,
+    AbuseIpDbProvider,
+    LocalReportsProvider,
+    BlocklistProvider,
+    {
+      provide: IP_INTEL_PROVIDERS,
+      inject: [ConfigService, AbuseIpDbProvider, LocalReportsProvider, BlocklistProvider],
+      useFactory: (
+        config: ConfigService<AppConfig, true>,
+        abuseIpDb: AbuseIpDbProvider,
+        local: LocalReportsProvider,
+        blocklist: BlocklistProvider,
+      ): IpIntelProvider[] => {
+        const { abuseIpDbKeys, blocklists } = config.get('ipIntel', { infer: true });
+        return [...(abuseIpDbKeys.length > 0 ? [abuseIpDb] : []), local, ...(blocklists.length > 0 ? [blocklist] : [])];
+      },
+    },
+  ],
+})
+export class IpModule {}
