@@ -32,6 +32,10 @@ export interface DatabaseSettings {
   /** postgres://… when set; otherwise the embedded SQLite file below is used. */
   url?: string;
   sqlitePath: string;
+  /** `auto`: migrate at start under an advisory lock; `off`: only check that none is pending. */
+  migrations: 'auto' | 'off';
+  /** PostgreSQL pool size per process (replicas × pool must fit the server's max_connections). */
+  poolMax: number;
 }
 
 export interface RedisSettings {
@@ -105,6 +109,17 @@ export interface ApiKeySettings {
   warnDays: number;
 }
 
+export interface WebhookSettings {
+  /** WEBHOOK_ALLOW_PRIVATE: deliveries may reach loopback/private/link-local addresses (tests, on-premises). */
+  allowPrivate: boolean;
+  /** WEBHOOK_SECRET_KEY: the key endpoint secrets are encrypted with; JWT_SECRET (via HKDF) when unset. */
+  secretKey?: string;
+  /** Internal (tests): how often the delivery poller looks for due deliveries. */
+  pollMs: number;
+  /** Internal (tests): an attempt that has no 2xx answer within this long failed. */
+  timeoutMs: number;
+}
+
 /** The whole validated configuration; `ConfigService<AppConfig, true>` reads it with `infer: true`. */
 export interface AppConfig {
   app: AppSettings;
@@ -117,4 +132,5 @@ export interface AppConfig {
   limits: LimitSettings;
   sentry: SentrySettings;
   apiKeys: ApiKeySettings;
+  webhooks: WebhookSettings;
 }

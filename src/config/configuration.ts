@@ -36,6 +36,8 @@ export function buildConfig(env: RawEnv): AppConfig {
     database: {
       url: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
       sqlitePath: join(app.dataDir, 'argus.sqlite'),
+      migrations: read.oneOf('DB_MIGRATIONS', ['auto', 'off'] as const, 'auto'),
+      poolMax: read.int('DATABASE_POOL_MAX', 10, 1, 200),
     },
     redis: {
       url: read.url('REDIS_URL', ['redis:', 'rediss:']),
@@ -84,6 +86,7 @@ export function buildConfig(env: RawEnv): AppConfig {
       expiresAt: readKeyExpiries(read, env),
       warnDays: read.int('API_KEY_EXPIRY_WARN_DAYS', 14, 0, 365),
     },
+    webhooks: readWebhooks(read),
   };
 
   checkCrossFieldRules(read, config, env);
@@ -147,6 +150,19 @@ function readAi(read: EnvReader): AppConfig['ai'] {
         outputPerMillion: read.number('OPENAI_PRICE_OUTPUT_PER_MTOK', known.outputPerMillion, 0, 10_000),
       },
     },
+  };
+}
+
+function readWebhooks(read: EnvReader): AppConfig['webhooks'] {
+  const secretKey = read.string('WEBHOOK_SECRET_KEY');
+  if (secretKey !== undefined && Buffer.byteLength(secretKey) < 32) {
+    read.fail('WEBHOOK_SECRET_KEY: must be at least 32 bytes');
+  }
+  return {
+    allowPrivate: read.bool('WEBHOOK_ALLOW_PRIVATE', false),
+    secretKey,
+    pollMs: read.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+    timeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, 50, 10_000),
   };
 }
 

@@ -15,7 +15,8 @@ import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const common = {
     synchronize: false,
-    migrationsRun: true,
+    // DB_MIGRATIONS=auto; the app runs them under a lock (see openDataSource), the CLI as usual.
+    migrationsRun: settings.migrations === 'auto',
     migrationsTableName: 'migrations',
     logger: new TypeOrmLogger(),
     maxQueryExecutionTime: 1000,
@@ -29,7 +30,7 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
       migrations: POSTGRES_MIGRATIONS,
       // Fail fast when the server is unreachable so requests get a 503 instead of hanging.
       connectTimeoutMS: 3000,
-      extra: { max: 20, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 3000 },
+      extra: { max: settings.poolMax, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 3000 },
     };
   }
 

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/config.types';
 import { buildDataSourceOptions } from './database-options';
+import { openDataSource } from './migrations-runner';
 
 @Module({
   imports: [
@@ -15,6 +16,7 @@ import { buildDataSourceOptions } from './database-options';
         retryAttempts: 3,
         retryDelay: 1000,
       }),
+      dataSourceFactory: (options) => openDataSource(options!),
     }),
   ],
 })

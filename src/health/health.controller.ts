@@ -1,4 +1,5 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -11,6 +12,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../common/decorators/public.decorator';
 import { RawBodyHttpException } from '../common/errors/raw-body.exception';
 import { ShutdownState } from '../common/lifecycle/shutdown-state';
+import { DataSource } from 'typeorm';
 import { HealthDetailsService } from './health-details.service';
 
 @ApiTags('operations')
@@ -24,7 +26,11 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly shutdown: ShutdownState,
     private readonly details: HealthDetailsService,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
+
+  /** Once no migration is pending, none will be until the next deploy: stop asking. */
+  private migrationsApplied = false;
 
   @Get('live')
   @ApiOperation({ summary: 'Liveness: 200 while the process can serve; depends on nothing external' })
@@ -46,13 +52,14 @@ export class HealthController {
     return this.check();
   }
 
-  /** Database and shutdown state decide readiness; Redis and provider keys are only reported. */
+  /** Database, pending migrations and shutdown state decide readiness; Redis and provider keys are only reported. */
   private async check(): Promise<HealthCheckResult> {
     const reported = await this.details.collect();
     try {
       const result = await this.health.check([
         () => this.lifecycle(),
         () => this.database.pingCheck('database', { timeout: 1500 }),
+        () => this.migrations(),
       ]);
       return { ...result, info: { ...result.info, ...reported }, details: { ...result.details, ...reported } };
     } catch (error) {
@@ -60,6 +67,18 @@ export class HealthController {
       const body = error.getResponse() as HealthCheckResult;
       throw new RawBodyHttpException({ ...body, details: { ...body.details, ...reported } }, 503);
     }
+  }
+
+  /** With DB_MIGRATIONS=off a replica is unready until the migration Job has run them all. */
+  private async migrations() {
+    const indicator = this.indicators.check('migrations');
+    if (!this.migrationsApplied) {
+      this.migrationsApplied = await this.dataSource.showMigrations().then(
+        (pending) => !pending,
+        () => false,
+      );
+    }
+    return this.migrationsApplied ? indicator.up() : indicator.down({ pending: true });
   }
 
   private lifecycle() {
