@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { SentryFake } from './fakes/sentry-fake';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -50,6 +51,12 @@ describe('metrics (CONTRACT §5)', () => {
       expect(res.text).toContain(`# TYPE ${name} `);
     }
   });
+
+  it('exports the build it runs as argus_build_info, value 1', async () => {
+    const res = await t.http().get('/metrics').expect(200);
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+    expect(res.text).toContain(`argus_build_info{version="${version}",node_version="${process.version}"} 1`);
+  });
 });
 
 describe('metrics token', () => {
@@ -101,7 +108,10 @@ describe('logging', () => {
     await t.http().get('/v1/probe/items/5').set('X-Request-ID', 'one-line').expect(200);
     await t.http().get('/health/live').set('X-Request-ID', 'quiet-health').expect(200);
     const lines = t.logs.map((line) => JSON.parse(line));
-    expect(lines.filter((line) => line.requestId === 'one-line' && line.route)).toHaveLength(1);
+    const requestLines = lines.filter((line) => line.requestId === 'one-line' && line.route);
+    expect(requestLines).toHaveLength(1);
+    expect(requestLines[0]).toMatchObject({ level: 'info', service: 'argus', version: expect.any(String) });
+    expect(new Date(requestLines[0].time).toISOString()).toBe(requestLines[0].time);
     expect(lines.some((line) => line.requestId === 'quiet-health')).toBe(false);
   });
 

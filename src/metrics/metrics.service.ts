@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SERVICE_VERSION } from '../common/build-info';
 
 export type CacheResult = 'hit' | 'miss';
 export type UpstreamOutcome = 'success' | 'error' | 'timeout' | 'rejected' | 'circuit_open';
@@ -79,6 +80,13 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Value 1, labelled with the running version: joins any series to the build that produced it.
+    new Gauge({
+      name: 'argus_build_info',
+      help: 'The running build (value 1)',
+      labelNames: ['version', 'node_version'] as const,
+      registers: [this.registry],
+    }).set({ version: SERVICE_VERSION, node_version: process.version }, 1);
   }
 
   recordHttp(method: string, route: string, statusCode: number, seconds: number): void {

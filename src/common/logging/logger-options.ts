@@ -1,5 +1,6 @@
 import type { Params } from 'nestjs-pino';
-import { pino, destination, type DestinationStream, type Logger } from 'pino';
+import { pino, destination, stdTimeFunctions, type DestinationStream, type Logger } from 'pino';
+import { SERVICE_NAME, SERVICE_VERSION } from '../build-info';
 import type { AppSettings } from '../../config/config.types';
 import { RequestContext } from '../context/request-context';
 
@@ -27,11 +28,17 @@ export const REDACTED_PATHS = [
 /** The application's root pino logger: one per app instance, provided beside nestjs-pino. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
-/** JSON lines, credentials redacted, the request id and user id on every line of a request. */
+/**
+ * JSON lines, credentials redacted, the request id and user id on every line of a request; `time`
+ * in ISO 8601, `level` as a word, `service` and `version` on every line (docs/operations.md).
+ */
 export function createRootLogger(app: AppSettings, stream?: DestinationStream): Logger {
   return pino(
     {
       level: app.logLevel,
+      base: { service: SERVICE_NAME, version: SERVICE_VERSION },
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       mixin: () => {
         const context = RequestContext.current();

@@ -59,8 +59,11 @@ describe('requestLogMiddleware', () => {
     res.emit('close');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
-      level: 30,
+      level: 'info',
       msg: 'request completed',
+      service: 'argus',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       requestId: 'req-1',
       userId: 'user-1',
       method: 'GET',
@@ -78,7 +81,7 @@ describe('requestLogMiddleware', () => {
     const { req, res } = exchange('/v1/ip/8.8.8.8', 200, false);
     middleware(req, res, () => undefined);
     res.emit('close');
-    expect(lines[0]).toMatchObject({ level: 40, msg: 'request aborted' });
+    expect(lines[0]).toMatchObject({ level: 'warn', msg: 'request aborted' });
   });
 
   it('writes nothing for an operational route below its level', () => {
