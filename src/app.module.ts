@@ -18,6 +18,7 @@ import { HealthModule } from './health/health.module';
 import { IpModule } from './ip/ip.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 export interface AppModuleOptions {
   /** Where JSON log lines go; stdout when absent. Tests capture them here. */
@@ -55,6 +56,7 @@ export class AppModule {
         AuthModule,
         AnalysisModule,
         IpModule,
+        WebhooksModule,
         ...(options.extraModules ?? []),
       ],
       // One global guard runs the three in their order (see AppGuard).

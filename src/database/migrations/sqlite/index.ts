@@ -3,6 +3,7 @@ import { CreateUsersAndRefreshTokens1795615000000 } from './1795615000000-Create
 import { CreateAiUsage1795615000001 } from './1795615000001-CreateAiUsage';
 import { CreateIpTables1795615000100 } from './1795615000100-CreateIpTables';
 import { CreateAnalyses1795615000200 } from './1795615000200-CreateAnalyses';
+import { CreateWebhooks1795615000400 } from './1795615000400-CreateWebhooks';
 
 /** SQLite (embedded) migrations in the order they run. */
 export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -10,4 +11,5 @@ export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [
   CreateAiUsage1795615000001,
   CreateIpTables1795615000100,
   CreateAnalyses1795615000200,
+  CreateWebhooks1795615000400,
 ];
