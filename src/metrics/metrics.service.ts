@@ -4,6 +4,8 @@ import { SERVICE_VERSION } from '../common/build-info';
 
 export type CacheResult = 'hit' | 'miss';
 export type UpstreamOutcome = 'success' | 'error' | 'timeout' | 'rejected' | 'circuit_open';
+/** `retry`: an attempt failed and another is scheduled; `failed`: the delivery gave up. */
+export type WebhookDeliveryOutcome = 'success' | 'retry' | 'failed';
 
 /**
  * The one Prometheus registry of the process and the typed API other modules record through.
@@ -78,7 +80,16 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly webhookDeliveries = new Counter({
+    name: 'argus_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (retry: failed, another attempt scheduled; failed: given up)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
+    // Every outcome is exported from the start, so a failure ratio has a denominator before the first failure.
+    for (const outcome of ['success', 'retry', 'failed'] as const) this.webhookDeliveries.inc({ outcome }, 0);
     collectDefaultMetrics({ register: this.registry });
     // Value 1, labelled with the running version: joins any series to the build that produced it.
     new Gauge({
@@ -116,6 +127,10 @@ export class MetricsService {
 
   setProviderQuotaRemaining(provider: string, key: string, remaining: number): void {
     this.providerQuotaRemaining.set({ provider, key }, remaining);
+  }
+
+  recordWebhookDelivery(outcome: WebhookDeliveryOutcome): void {
+    this.webhookDeliveries.inc({ outcome });
   }
 
   render(): Promise<string> {
