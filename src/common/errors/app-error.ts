@@ -14,6 +14,9 @@ export enum ErrorCode {
   UpstreamTimeout = 'upstream-timeout',
   UpstreamUnavailable = 'upstream-unavailable',
   DatabaseUnavailable = 'database-unavailable',
+  IdempotencyKeyReused = 'idempotency-key-reused',
+  IdempotencyKeyInFlight = 'idempotency-key-in-flight',
+  IdempotencyUnavailable = 'idempotency-unavailable',
 }
 
 export function statusForCode(code: ErrorCode): number {
@@ -27,8 +30,11 @@ export function statusForCode(code: ErrorCode): number {
       return 415;
     case ErrorCode.PayloadTooLarge:
       return 413;
+    case ErrorCode.IdempotencyKeyInFlight:
+      return 409;
     case ErrorCode.ImageTooLarge:
     case ErrorCode.CorruptImage:
+    case ErrorCode.IdempotencyKeyReused:
       return 422;
     case ErrorCode.UpstreamError:
       return 502;
@@ -36,6 +42,7 @@ export function statusForCode(code: ErrorCode): number {
       return 504;
     case ErrorCode.UpstreamUnavailable:
     case ErrorCode.DatabaseUnavailable:
+    case ErrorCode.IdempotencyUnavailable:
       return 503;
   }
 }
