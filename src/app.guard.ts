@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { JwtAuthGuard } from './auth/guards/jwt-auth.guard';
-import { IpThrottlerGuard, UserThrottlerGuard } from './rate-limit/rate-limit.guards';
+import { RateLimiter } from './rate-limit/rate-limiter.service';
 
 /**
  * The global guards, in the order DESIGN.md fixes: client-IP limits → JWT → per-user limits (a
@@ -16,18 +16,17 @@ import { IpThrottlerGuard, UserThrottlerGuard } from './rate-limit/rate-limit.gu
 @Injectable()
 export class AppGuard implements CanActivate {
   constructor(
-    private readonly ip: IpThrottlerGuard,
+    private readonly limits: RateLimiter,
     private readonly jwt: JwtAuthGuard,
-    private readonly user: UserThrottlerGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const ipCounts = this.ip.countsFor(context);
+    const ipCounts = this.limits.countsFor(context, 'ip');
     if (this.jwt.admitRemembered(context)) {
-      return this.ip.enforce(context, [...ipCounts, ...this.user.countsFor(context)]);
+      return this.limits.enforce(context, [...ipCounts, ...this.limits.countsFor(context, 'user')]);
     }
-    await this.ip.enforce(context, ipCounts);
+    await this.limits.enforce(context, ipCounts);
     await this.jwt.canActivate(context);
-    return this.user.enforce(context, this.user.countsFor(context));
+    return this.limits.enforce(context, this.limits.countsFor(context, 'user'));
   }
 }

@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import type { Logger as PinoLogger } from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
-import { RATE_LIMIT_SCOPES } from './rate-limit/rate-limit.decorator';
+import { RATE_LIMIT_RESPONSE_HEADERS } from './rate-limit/rate-limits';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { ValidationFailedException } from './common/errors/validation.exception';
 import { ROOT_LOGGER } from './common/logging/logger-options';
@@ -21,16 +21,8 @@ import { initSentry } from './common/observability/sentry';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
-const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
-
-/** What a browser script may read: the request id, Retry-After and every throttler's headers. */
-export const EXPOSED_HEADERS = [
-  'X-Request-ID',
-  'Retry-After',
-  ...RATE_LIMIT_HEADERS,
-  // A named throttler's headers carry its name as a suffix (X-RateLimit-Remaining-ip).
-  ...RATE_LIMIT_SCOPES.flatMap((scope) => RATE_LIMIT_HEADERS.map((header) => `${header}-${scope}`)),
-];
+/** What a browser script may read: the request id and what the rate limits answer with. */
+export const EXPOSED_HEADERS = ['X-Request-ID', ...RATE_LIMIT_RESPONSE_HEADERS];
 
 /** Builds the application exactly as production runs it; main.ts and every e2e test call this. */
 export async function createApp(env: RawEnv, options: AppModuleOptions = {}): Promise<NestExpressApplication> {

@@ -32,12 +32,38 @@ async function expectIpThenUserCounting(t: TestApp): Promise<void> {
   expect((await from('203.0.113.71').expect(200)).headers['x-ratelimit-remaining-analysis']).toBe('1');
   expect((await from('203.0.113.72').expect(200)).headers['x-ratelimit-remaining-analysis']).toBe('0');
 
-  // Over the user's limit: refused from any address, after that address was counted.
+  // Over the user's limit: refused from any address, after that address was counted; the 429
+  // carries the user limit's own headers, none of the per-IP limit that let it through.
   const limited = await from('203.0.113.73');
   expect(limited.status).toBe(429);
-  expect(limited.headers['retry-after']).toMatch(/^\d+$/);
-  expect(limited.headers['x-ratelimit-remaining']).toBe('2');
+  expectRefusedBy(limited, '-analysis', '5');
   expect(limited.body).toMatchObject({ status: 429, type: expect.stringMatching(/rate-limited$/) });
+}
+
+const RATE_LIMIT_SUFFIXES = ['', '-auth', '-analysis', '-ip'];
+
+/**
+ * A 429 carries `Retry-After` and the refusing limit's `X-RateLimit-*` (its suffix, `Remaining: 0`,
+ * `Reset` = `Retry-After`), and no other limit's headers (CONTRACT §1).
+ */
+export function expectRefusedBy(
+  res: { status: number; headers: Record<string, string> },
+  suffix: string,
+  limit: string,
+): void {
+  expect(res.status).toBe(429);
+  expect(res.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+  expect(res.headers[`x-ratelimit-limit${suffix}`]).toBe(limit);
+  expect(res.headers[`x-ratelimit-remaining${suffix}`]).toBe('0');
+  expect(res.headers[`x-ratelimit-reset${suffix}`]).toBe(res.headers['retry-after']);
+  const others = Object.keys(res.headers).filter(
+    (name) =>
+      name.startsWith('x-ratelimit-') &&
+      !RATE_LIMIT_SUFFIXES.filter((other) => other !== suffix).every(
+        (other) => !['limit', 'remaining', 'reset'].some((part) => name === `x-ratelimit-${part}${other}`),
+      ),
+  );
+  expect(others).toEqual([]);
 }
 
 describe('per-IP rate limit (CONTRACT §1)', () => {
@@ -61,8 +87,7 @@ describe('per-IP rate limit (CONTRACT §1)', () => {
       const limited = await t.http().get('/v1/probe/items/4').set('X-Forwarded-For', '198.51.100.7');
 
       expect(limited.status).toBe(429);
-      expect(limited.headers['retry-after']).toMatch(/^\d+$/);
-      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expectRefusedBy(limited, '', '3');
       expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(limited.body).toMatchObject({ status: 429, type: expect.stringMatching(/rate-limited$/) });
     });
@@ -102,6 +127,58 @@ describe('per-IP rate limit (CONTRACT §1)', () => {
       const limited = await me();
       expect(limited.status).toBe(429);
       expect(limited.headers['retry-after']).toMatch(/^\d+$/);
+    });
+  });
+
+  describe('the auth scope', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ AUTH_RATE_LIMIT_PER_MINUTE: '2', RATE_LIMIT_PER_MINUTE: '120', TRUST_PROXY: '1' });
+    });
+    afterAll(() => t.close());
+
+    it("answers a 429 with the auth limit's own headers, never the global limit's", async () => {
+      const login = () =>
+        t
+          .http()
+          .post('/v1/auth/login')
+          .set('X-Forwarded-For', '203.0.113.90')
+          .send({ email: 'nobody@example.com', password: 'not-the-password-1' });
+      for (let hit = 1; hit <= 2; hit++) {
+        const res = await login().expect(401);
+        expect(res.headers['x-ratelimit-remaining-auth']).toBe(String(2 - hit));
+        expect(res.headers['x-ratelimit-remaining']).toBe(String(120 - hit));
+      }
+      const limited = await login();
+      expectRefusedBy(limited, '-auth', '2');
+      expect(limited.body).toMatchObject({ status: 429, type: expect.stringMatching(/rate-limited$/) });
+      // The global limit, counted first, counted the refused attempt; the next request sees it.
+      const other = await t.http().get('/v1/auth/me').set('X-Forwarded-For', '203.0.113.90').expect(401);
+      expect(other.headers['x-ratelimit-remaining']).toBe('116');
+      expect(other.headers['x-ratelimit-remaining-auth']).toBeUndefined();
+    });
+  });
+
+  describe('the ip scope, counted again by a bulk lookup', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ IP_RATE_LIMIT_PER_MINUTE: '5' });
+    });
+    afterAll(() => t.close());
+
+    it("answers a refused batch with the ip limit's own headers and counts none of it", async () => {
+      const user = await registerUser(t);
+      const batch = (count: number) =>
+        t
+          .http()
+          .post('/v1/ip/lookup')
+          .set(bearer(user))
+          .send({ ips: Array.from({ length: count }, (_, i) => `192.0.2.${i + 1}`) });
+      const limited = await batch(6);
+      expectRefusedBy(limited, '-ip', '5');
+      // The guard counted the request once; the refused batch added nothing.
+      const single = await t.http().get('/v1/ip/8.8.8.8').set(bearer(user));
+      expect(single.headers['x-ratelimit-remaining-ip']).toBe('3');
     });
   });
 

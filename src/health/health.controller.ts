@@ -8,7 +8,7 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { SkipThrottle } from '@nestjs/throttler';
+import { SkipRateLimit } from '../rate-limit/rate-limit.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { RawBodyHttpException } from '../common/errors/raw-body.exception';
 import { ShutdownState } from '../common/lifecycle/shutdown-state';
@@ -17,7 +17,7 @@ import { HealthDetailsService } from './health-details.service';
 
 @ApiTags('operations')
 @Public()
-@SkipThrottle()
+@SkipRateLimit()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Headers, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { SkipThrottle } from '@nestjs/throttler';
+import { SkipRateLimit } from '../rate-limit/rate-limit.decorator';
 import { timingSafeEqual } from 'node:crypto';
 import { Public } from '../common/decorators/public.decorator';
 import { AppConfig } from '../config/config.types';
@@ -9,7 +9,7 @@ import { MetricsService } from './metrics.service';
 
 @ApiExcludeController()
 @Public()
-@SkipThrottle()
+@SkipRateLimit()
 @Controller('metrics')
 export class MetricsController {
   private readonly token?: Buffer;

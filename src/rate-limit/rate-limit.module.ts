@@ -1,50 +1,44 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ThrottlerModule, ThrottlerOptions } from '@nestjs/throttler';
-import { RedisThrottlerStorage } from './redis-throttler.storage';
 import { AppConfig } from '../config/config.types';
 import { RedisModule } from '../redis/redis.module';
 import { RedisService } from '../redis/redis.service';
+import { COUNTER_STORE, CounterStore } from './counter-store';
+import { InProcessCounterStore } from './in-process-counter.store';
 import { IpLookupLimiter } from './ip-lookup-limiter.service';
-import { IpThrottlerGuard, UserThrottlerGuard } from './rate-limit.guards';
-import { RateLimitScope } from './rate-limit.decorator';
-import { ResilientThrottlerStorage } from './resilient-throttler.storage';
-
-const MINUTE_MS = 60_000;
-
-/** A throttler that counts only routes marked `@RateLimit(name)` (the guards read the scope). */
-function scoped(name: RateLimitScope, limit: number): ThrottlerOptions {
-  return { name, ttl: MINUTE_MS, limit };
-}
+import { RateLimiter, RATE_LIMITS } from './rate-limiter.service';
+import { rateLimitDefinitions } from './rate-limits';
+import { RedisCounterStore } from './redis-counter.store';
+import { ResilientCounterStore } from './resilient-counter.store';
 
 /**
- * Rate limits (CONTRACT §1, §6): `default` per client IP on every /v1 route, and the named scopes.
- * Counters live in Redis when REDIS_URL is set, so every replica shares them.
+ * Rate limits (CONTRACT §1, §6), end to end: the limits, key formats and header names
+ * (rate-limits.ts), the sliding window counters (Redis when REDIS_URL is set, so every replica
+ * shares them; in process otherwise and while Redis is down), and the RateLimiter the AppGuard
+ * and the bulk IP lookup count with.
  */
 @Module({
-  imports: [
-    ThrottlerModule.forRootAsync({
-      imports: [RedisModule],
+  imports: [RedisModule],
+  providers: [
+    {
+      provide: RATE_LIMITS,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) =>
+        rateLimitDefinitions(config.get('limits', { infer: true })),
+    },
+    {
+      provide: COUNTER_STORE,
       inject: [ConfigService, RedisService],
-      useFactory: (config: ConfigService<AppConfig, true>, redis: RedisService) => {
-        const limits = config.get('limits', { infer: true });
-        return {
-          throttlers: [
-            { name: 'default', ttl: MINUTE_MS, limit: limits.ratePerMinute },
-            scoped('auth', limits.authPerMinute),
-            scoped('analysis', limits.analysisPerMinute),
-            scoped('ip', limits.ipPerMinute),
-          ],
-          storage: new ResilientThrottlerStorage(
-            redis.client
-              ? new RedisThrottlerStorage(redis.client, config.get('redis.keyPrefix', { infer: true }))
-              : undefined,
-          ),
-        };
-      },
-    }),
+      useFactory: (config: ConfigService<AppConfig, true>, redis: RedisService): CounterStore =>
+        redis.client
+          ? new ResilientCounterStore(
+              new RedisCounterStore(redis.client, config.get('redis.keyPrefix', { infer: true })),
+            )
+          : new InProcessCounterStore(),
+    },
+    RateLimiter,
+    IpLookupLimiter,
   ],
-  providers: [IpThrottlerGuard, UserThrottlerGuard, IpLookupLimiter],
-  exports: [IpThrottlerGuard, UserThrottlerGuard, IpLookupLimiter],
+  exports: [RateLimiter, IpLookupLimiter],
 })
 export class RateLimitModule {}
