@@ -1,4 +1,4 @@
-import { INestApplication, ValidationPipe, VersioningType } from '@nestjs/common';
+import { INestApplication, VersioningType } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -10,11 +10,12 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { RATE_LIMIT_RESPONSE_HEADERS } from './rate-limit/rate-limits';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
-import { ValidationFailedException } from './common/errors/validation.exception';
+import { JsonBodyInterceptor } from './common/http/json-body.interceptor';
 import { ROOT_LOGGER } from './common/logging/logger-options';
 import { requestLogMiddleware } from './common/logging/request-log.middleware';
 import { correlationIdMiddleware } from './common/middleware/correlation-id.middleware';
 import { corsMiddleware } from './common/middleware/cors.middleware';
+import { AppValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig } from './config/config.types';
 import { RawEnv } from './config/env-reader';
 import { initSentry } from './common/observability/sentry';
@@ -53,18 +54,11 @@ export function configureApp(app: NestExpressApplication): void {
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.use(helmet({ strictTransportSecurity: settings.isProduction }));
   app.use(corsMiddleware({ origin: settings.allowedOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
-  app.useBodyParser('json', { limit: settings.jsonBodyLimitBytes });
+  // JSON bodies are read after the guards, bounded in size and depth (docs/api.md, "Request hygiene").
+  app.useGlobalInterceptors(new JsonBodyInterceptor(settings.jsonBodyLimitBytes));
 
   app.enableVersioning({ type: VersioningType.URI });
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-      exceptionFactory: (errors) => ValidationFailedException.fromValidationErrors(errors),
-    }),
-  );
+  app.useGlobalPipes(new AppValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   setUpSwagger(app);
 }

@@ -7,7 +7,6 @@ import {
   HttpCode,
   HttpStatus,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   StreamableFile,
@@ -36,6 +35,7 @@ import {
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { Authenticated } from '../auth/decorators/auth.decorator';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { UuidParamPipe } from '../common/validation/uuid-param.pipe';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AnalysesService } from './analyses.service';
 import { AnalysisDto, AnalysisPageDto } from './dto/analysis.dto';
@@ -121,7 +121,7 @@ export class AnalysesController {
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: AnalysisDto })
   @ApiNotFoundResponse({ description: NOT_FOUND })
-  get(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<AnalysisDto> {
+  get(@CurrentUser() user: AuthenticatedUser, @Param('id', UuidParamPipe) id: string): Promise<AnalysisDto> {
     return this.analyses.get(user, id);
   }
 
@@ -132,7 +132,7 @@ export class AnalysesController {
   @ApiProduces('image/jpeg', 'image/webp')
   @ApiOkResponse({ description: 'The stored image.', schema: { type: 'string', format: 'binary' } })
   @ApiNotFoundResponse({ description: NOT_FOUND })
-  image(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<StreamableFile> {
+  image(@CurrentUser() user: AuthenticatedUser, @Param('id', UuidParamPipe) id: string): Promise<StreamableFile> {
     return this.analyses.image(user, id);
   }
 
@@ -145,7 +145,7 @@ export class AnalysesController {
   @ApiParam(ID_PARAM)
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiNotFoundResponse({ description: NOT_FOUND })
-  remove(@CurrentUser() user: AuthenticatedUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  remove(@CurrentUser() user: AuthenticatedUser, @Param('id', UuidParamPipe) id: string): Promise<void> {
     return this.analyses.remove(user, id);
   }
 }

@@ -9,44 +9,31 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
+import { SafeText } from '../../common/validation/safe-text.decorator';
+import { textProblem, textProblemMessage } from '../../common/validation/text';
 import { METADATA_MAX_BYTES, METADATA_MAX_KEYS, parseAnalysisMetadata } from '../analysis-metadata';
 
 export const PROMPT_MAX_LENGTH = 1000;
-const TAB = 0x09;
-const LINE_FEED = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
-const DELETE = 0x7f;
 
-/** C0 controls other than tab, line feed and carriage return, and DEL. */
-function hasControlCharacter(text: string): boolean {
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if ((code < 0x20 && code !== TAB && code !== LINE_FEED && code !== CARRIAGE_RETURN) || code === DELETE) return true;
-  }
-  return false;
-}
-
-@ValidatorConstraint({ name: 'noControlCharacters' })
-class NoControlCharactersConstraint implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return typeof value === 'string' && !hasControlCharacter(value);
-  }
-
-  defaultMessage({ property }: ValidationArguments): string {
-    return `${property} must not contain control characters`;
-  }
+/** Problems of the metadata field: its shape (parseAnalysisMetadata), then its string values as free text. */
+function metadataProblems(value: unknown): string[] {
+  if (typeof value !== 'string') return ['must be a JSON object as a string'];
+  const parsed = parseAnalysisMetadata(value);
+  if (!parsed.ok) return parsed.problems;
+  return Object.entries(parsed.value).flatMap(([key, item]) => {
+    const problem = typeof item === 'string' ? textProblem(item, true) : undefined;
+    return problem ? [textProblemMessage(JSON.stringify(key), problem, true)] : [];
+  });
 }
 
 @ValidatorConstraint({ name: 'analysisMetadata' })
 class AnalysisMetadataConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return typeof value === 'string' && parseAnalysisMetadata(value).ok;
+    return metadataProblems(value).length === 0;
   }
 
   defaultMessage({ value }: ValidationArguments): string {
-    const parsed = typeof value === 'string' ? parseAnalysisMetadata(value) : undefined;
-    const problems = parsed && !parsed.ok ? parsed.problems : ['must be a JSON object as a string'];
-    return `metadata ${problems.join('; ')}`;
+    return `metadata ${metadataProblems(value).join('; ')}`;
   }
 }
 
@@ -63,7 +50,7 @@ export class CreateAnalysisDto {
   @Transform(({ value }: { value: unknown }) => trimToUndefined(value))
   @IsString()
   @MaxLength(PROMPT_MAX_LENGTH)
-  @Validate(NoControlCharactersConstraint)
+  @SafeText({ multiline: true })
   prompt?: string;
 
   @ApiPropertyOptional({

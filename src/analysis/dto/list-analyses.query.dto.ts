@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { SafeText } from '../../common/validation/safe-text.decorator';
 
 export const LIST_DEFAULT_LIMIT = 20;
 export const LIST_MAX_LIMIT = 100;
@@ -17,6 +18,7 @@ export class ListAnalysesQueryDto {
   @ApiPropertyOptional({ description: '`nextCursor` of the previous page (opaque).' })
   @IsOptional()
   @IsString()
+  @SafeText()
   @MaxLength(128)
   cursor?: string;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
+import { SafeText } from '../../common/validation/safe-text.decorator';
 
 export class RefreshTokenDto {
   @ApiProperty({
@@ -7,6 +8,7 @@ export class RefreshTokenDto {
     description: 'The opaque refresh token from register, login or refresh.',
   })
   @IsString()
+  @SafeText()
   @Matches(/^[A-Za-z0-9_-]{43,256}$/, { message: 'refreshToken must be a refresh token issued by this API' })
   refreshToken: string;
 }

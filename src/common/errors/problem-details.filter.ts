@@ -8,6 +8,7 @@ import { FieldError, PROBLEM_CONTENT_TYPE, ProblemDetails, problemType, slugFor,
 import { RawBodyHttpException } from './raw-body.exception';
 import { ValidationFailedException } from './validation.exception';
 import { isDatabaseUnavailable } from './database-errors';
+import { closeIfBodyUnread } from '../http/unread-body';
 
 interface Mapped {
   status: number;
@@ -66,6 +67,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (mapped.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     // An error answers this request only: no cache or proxy should keep it.
     res.setHeader('Cache-Control', 'no-store');
+    // A refusal never reads the body it refused (docs/api.md, "Request hygiene").
+    closeIfBodyUnread(req, res);
     res.status(mapped.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiExtraModels, getSchemaPath } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, MaxLength } from 'class-validator';
+import { SafeText } from '../../common/validation/safe-text.decorator';
 import type { IpLookupFailure, IpLookupItem } from '../ip-reputation.types';
 import { IpReputationDto } from './ip-reputation.dto';
 
@@ -20,6 +21,7 @@ export class IpBulkLookupDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(BULK_MAX_ADDRESSES)
   @IsString({ each: true })
+  @SafeText({ each: true })
   @MaxLength(BULK_MAX_ITEM_LENGTH, { each: true })
   ips: string[];
 }

@@ -11,6 +11,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { SafeText } from '../../common/validation/safe-text.decorator';
 import type { IpReportView } from '../ip-reputation.types';
 
 /** AbuseIPDB report categories: https://www.abuseipdb.com/categories */
@@ -45,6 +46,7 @@ export class CreateIpReportDto {
   })
   @IsOptional()
   @IsString()
+  @SafeText({ multiline: true })
   @MaxLength(MAX_COMMENT_LENGTH)
   comment?: string;
 }
