@@ -38,10 +38,23 @@ export function hasTaskset(): boolean {
   return tasksetAvailable;
 }
 
-/** Starts `node <args>` from the project root, pinned to the server core where `taskset` exists. */
+/**
+ * The Node binary the servers run on: BENCH_NODE (for example Node 24 installed outside the repo,
+ * see docs/performance.md), else the one running the bench.
+ */
+export function benchNode(): string {
+  return process.env.BENCH_NODE ?? process.execPath;
+}
+
+/** Starts `node <args>` (BENCH_NODE) from the project root, pinned to the server core where `taskset` exists. */
 export function launchServer(args: string[], env: Record<string, string>): ChildProcess {
-  const node = [process.execPath, ...args];
-  const [command, ...rest] = hasTaskset() ? ['taskset', '-c', SERVER_CORE, ...node] : node;
+  return launchProcess(benchNode(), args, env);
+}
+
+/** Starts `executable <args>` from the project root, pinned to the server core where `taskset` exists. */
+export function launchProcess(executable: string, args: string[], env: Record<string, string>): ChildProcess {
+  const argv = [executable, ...args];
+  const [command, ...rest] = hasTaskset() ? ['taskset', '-c', SERVER_CORE, ...argv] : argv;
   return spawn(command, rest, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
