@@ -1,0 +1,52 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import sharp from 'sharp';
+import { DETECTOR_INPUT_SIZE } from './object-detector';
+import { SAFETY_INPUT_SIZE } from './safety-classifier';
+import { OCR_MAX_EDGE } from './text-reader';
+import { VisionPool } from './vision-pool';
+import type { InspectOptions, InspectTask, RgbImage, VisionFindings } from './vision.types';
+
+/**
+ * What the local models see in an image (docs/api.md, "What the local provider finds"): COCO
+ * objects, printed text and safety scores. The inputs are prepared with sharp (libuv's pool), the
+ * models run in a worker pool (src/vision/vision-pool.ts); the event loop only copies buffers.
+ */
+@Injectable()
+export class VisionService implements OnModuleDestroy {
+  constructor(private readonly pool: VisionPool) {}
+
+  /** `image` is an encoded image (the normalised upload); boxes are in its pixels. */
+  async inspect(image: Buffer, options: InspectOptions): Promise<VisionFindings> {
+    const { width = 0, height = 0 } = await sharp(image).metadata();
+    const [objects, text, safety] = await Promise.all([
+      options.objects ? rgb(image, DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE) : undefined,
+      options.text ? rgb(image, ...ocrSize(width, height)) : undefined,
+      options.safety ? rgb(image, SAFETY_INPUT_SIZE, SAFETY_INPUT_SIZE) : undefined,
+    ]);
+    const task: InspectTask = { objects, text, safety, sourceWidth: width, sourceHeight: height };
+    return this.pool.run(task);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+/** The text detector's input: long edge ≤ OCR_MAX_EDGE (never enlarged), sides multiples of 32. */
+export function ocrSize(width: number, height: number): [number, number] {
+  const scale = Math.min(1, OCR_MAX_EDGE / Math.max(width, height, 1));
+  const snap = (side: number) => Math.max(32, Math.round((side * scale) / 32) * 32);
+  return [snap(width), snap(height)];
+}
+
+async function rgb(image: Buffer, width: number, height: number): Promise<RgbImage> {
+  const { data, info } = await sharp(image)
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .resize(width, height, { fit: 'fill' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  // A copy with its own ArrayBuffer, so it can be transferred to the worker (not Node's buffer pool).
+  return { data: new Uint8Array(data), width: info.width, height: info.height };
+}
