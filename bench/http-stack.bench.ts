@@ -94,7 +94,8 @@ async function startArgus(
 
 /** Whether the installed better-sqlite3 loads in BENCH_NODE (its binary is built for one ABI). */
 function sqliteLoads(): boolean {
-  return spawnSync(benchNode(), ['-e', "require('better-sqlite3')"], { cwd: ROOT, stdio: 'ignore' }).status === 0;
+  const open = "new (require('better-sqlite3'))(':memory:').close()"; // the binding loads on first open
+  return spawnSync(benchNode(), ['-e', open], { cwd: ROOT, stdio: 'ignore' }).status === 0;
 }
 
 function pythonHasFastApi(): boolean {

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { UserIdentity } from '../src/auth/entities/user-identity.entity';
 import { User } from '../src/auth/entities/user.entity';
 import { generateSigningKey, JwksFake } from './fakes/jwks-fake';
 import { createTestApp, servicesMode, TestApp } from './support/test-app';
@@ -40,12 +41,13 @@ describe(`external identity provider tokens (AUTH_JWKS_URL) — ${servicesMode ?
 
   const me = (token: string) => t.http().get('/v1/auth/me').set('Authorization', `Bearer ${token}`);
   const users = () => t.app.get(DataSource).getRepository(User);
+  const identities = () => t.app.get(DataSource).getRepository(UserIdentity);
 
-  it('accepts an RS256 token and creates the account on first sight from sub and email', async () => {
+  it('accepts an RS256 token and creates the account on first sight from sub and a verified email', async () => {
     const sub = `auth0|${randomUUID()}`;
     const email = uniqueEmail('First');
 
-    const first = await me(idp.sign({ sub, email: email.toUpperCase() }));
+    const first = await me(idp.sign({ sub, email: email.toUpperCase(), email_verified: true }));
     expect(first.status).toBe(200);
     expect(first.body).toEqual({
       id: expect.any(String),
@@ -55,9 +57,39 @@ describe(`external identity provider tokens (AUTH_JWKS_URL) — ${servicesMode ?
       usage: { analysesToday: 0, dailyLimit: 100 },
     });
 
-    const second = await me(idp.sign({ sub, email: email.toLowerCase() }));
+    const second = await me(idp.sign({ sub, email: email.toLowerCase(), email_verified: true }));
     expect(second.body.id).toBe(first.body.id);
-    await expect(users().countBy({ externalId: sub })).resolves.toBe(1);
+    await expect(identities().countBy({ issuer: idp.issuer, subject: sub })).resolves.toBe(1);
+  });
+
+  it.each([
+    ['without an email claim', {}],
+    ['with an invalid email', { email: 'not an email', email_verified: true }],
+    ['with an unverified email', { email: 'someone@example.com' }],
+  ])('creates an account without an email for a first-seen subject %s', async (_case, claims) => {
+    const res = await me(idp.sign({ sub: randomUUID(), ...claims }));
+    expect(res.status).toBe(200);
+    expect(res.body.email).toBeNull();
+  });
+
+  it('links an account created from AUTH_JWKS_URL tokens before identities had their own table', async () => {
+    const sub = `legacy|${randomUUID()}`;
+    const id = randomUUID();
+    await users().insert({
+      id,
+      email: uniqueEmail('legacy'),
+      role: 'user',
+      externalId: sub,
+      tokensValidAfter: null,
+      disabledAt: null,
+      dailyLimit: null,
+      createdAt: new Date(),
+    });
+
+    const res = await me(idp.sign({ sub }));
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe(id);
+    await expect(identities().countBy({ userId: id })).resolves.toBe(1);
   });
 
   it('accepts an ES256 token', async () => {
@@ -72,7 +104,7 @@ describe(`external identity provider tokens (AUTH_JWKS_URL) — ${servicesMode ?
 
     expect(responses.map((res) => res.status)).toEqual([200, 200, 200, 200, 200]);
     expect(new Set(responses.map((res) => res.body.id)).size).toBe(1);
-    await expect(users().countBy({ externalId: sub })).resolves.toBe(1);
+    await expect(identities().countBy({ subject: sub })).resolves.toBe(1);
   });
 
   it('fetches the key set once and then serves keys from its cache', async () => {
@@ -133,27 +165,27 @@ describe(`external identity provider tokens (AUTH_JWKS_URL) — ${servicesMode ?
           return `${b64({ alg: 'none', kid: 'rsa-1' })}.${b64({ ...claims(), iss: idp.issuer, aud: idp.audience, iat: now, exp: now + 300 })}.`;
         },
       ],
-      ['a first-seen subject without an email', () => idp.sign({ sub: randomUUID() })],
-      ['a first-seen subject with an invalid email', () => idp.sign({ sub: randomUUID(), email: 'not an email' })],
     ];
 
     it.each(cases)('%s', async (_case, token) => {
       expectUnauthorized(await me(token()));
     });
 
-    it('a provider email that belongs to a local account (no silent linking)', async () => {
-      const email = uniqueEmail('local-owner');
-      await t.http().post('/v1/auth/register').send({ email, password: PASSWORD }).expect(201);
-      const sub = randomUUID();
+  });
 
-      expectUnauthorized(await me(idp.sign({ sub, email })));
-      await expect(users().countBy({ externalId: sub })).resolves.toBe(0);
-    });
+  it('never links a provider identity to a password account: each keeps its own account', async () => {
+    const email = uniqueEmail('local-owner');
+    const local = await t.http().post('/v1/auth/register').send({ email, password: PASSWORD }).expect(201);
+    const sub = randomUUID();
+
+    const viaIdp = await me(idp.sign({ sub, email, email_verified: true })).expect(200);
+    expect(viaIdp.body.id).not.toBe(local.body.user.id);
+    await expect(identities().countBy({ userId: local.body.user.id })).resolves.toBe(0);
   });
 
   it('gives a provider-only account no password: a login answers the usual 401', async () => {
     const email = uniqueEmail('no-password');
-    await me(idp.sign({ sub: randomUUID(), email })).expect(200);
+    await me(idp.sign({ sub: randomUUID(), email, email_verified: true })).expect(200);
 
     const viaPassword = await t.http().post('/v1/auth/login').send({ email, password: PASSWORD });
     const unknown = await t

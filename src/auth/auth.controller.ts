@@ -12,9 +12,9 @@ import {
 } from '@nestjs/swagger';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AuthService } from './auth.service';
-import { AuthenticatedUser } from './auth.types';
+import { AuthenticatedUser, VerifiedAccessToken } from './auth.types';
 import { Anonymous, Authenticated } from './decorators/auth.decorator';
-import { CurrentUser } from './decorators/current-user.decorator';
+import { CurrentAccessToken, CurrentUser } from './decorators/current-user.decorator';
 import { AuthResponseDto, MeResponseDto } from './dto/auth-response.dto';
 import { LoginDto, RegisterDto } from './dto/credentials.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
@@ -68,10 +68,32 @@ export class AuthController {
   @Authenticated()
   @HttpCode(HttpStatus.NO_CONTENT)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: "Revoke the refresh token's family (sign out this session)" })
-  @ApiNoContentResponse({ description: 'Revoked (also when the token was unknown or not yours).' })
-  logout(@CurrentUser() user: AuthenticatedUser, @Body() dto: RefreshTokenDto): Promise<void> {
-    return this.auth.logout(user, dto.refreshToken);
+  @ApiOperation({
+    summary: 'Sign out this session',
+    description:
+      "Revokes the refresh token's family and the access token of this call (until it expires), " +
+      'on every replica within a second.',
+  })
+  @ApiNoContentResponse({ description: 'Revoked (the refresh token also when it was unknown or not yours).' })
+  logout(
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentAccessToken() accessToken: VerifiedAccessToken,
+    @Body() dto: RefreshTokenDto,
+  ): Promise<void> {
+    return this.auth.logout(user, accessToken, dto.refreshToken);
+  }
+
+  @Post('logout-all')
+  @Authenticated()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Sign out every session',
+    description: 'Revokes every refresh-token family of the account and every access token issued before the call.',
+  })
+  @ApiNoContentResponse({ description: 'Every session signed out.' })
+  logoutAll(@CurrentUser() user: AuthenticatedUser): Promise<void> {
+    return this.auth.logoutAll(user);
   }
 
   @Get('me')

@@ -33,6 +33,12 @@ class InMemoryRefreshTokens implements Pick<RefreshTokensRepository, keyof Refre
     return true;
   }
 
+  async revokeAllOfUser(userId: string, now: Date): Promise<number> {
+    const live = this.rows.filter((row) => row.userId === userId && !row.revokedAt);
+    for (const row of live) row.revokedAt = now;
+    return live.length;
+  }
+
   async revokeFamily(familyId: string, now: Date): Promise<number> {
     const live = this.rows.filter((row) => row.familyId === familyId && !row.revokedAt);
     for (const row of live) row.revokedAt = now;

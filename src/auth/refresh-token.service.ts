@@ -83,6 +83,12 @@ export class RefreshTokenService {
     throw new UnauthorizedException(INVALID_REFRESH_TOKEN);
   }
 
+  /** Revokes every family of the user (logout-all, disabling). */
+  async revokeAllOf(userId: string, now = new Date()): Promise<void> {
+    const revoked = await this.tokens.revokeAllOfUser(userId, now);
+    this.logger.log({ msg: 'every refresh token family of the user revoked', userId, revokedTokens: revoked });
+  }
+
   /** Revokes the family of `refreshToken` when it belongs to `userId`; anything else changes nothing. */
   async revokeFamilyOf(userId: string, refreshToken: string): Promise<void> {
     const stored = await this.tokens.findByHash(hashRefreshToken(refreshToken));

@@ -54,6 +54,18 @@ export class RefreshTokensRepository {
     return result.affected === 1;
   }
 
+  /** Revokes every not yet revoked token of every family of the user; returns how many. */
+  async revokeAllOfUser(userId: string, now: Date): Promise<number> {
+    const result = await this.tokens
+      .createQueryBuilder()
+      .update(RefreshToken)
+      .set({ revokedAt: now })
+      .where('user_id = :userId', { userId })
+      .andWhere('revoked_at IS NULL')
+      .execute();
+    return result.affected ?? 0;
+  }
+
   /** Revokes every not yet revoked token of the family; returns how many. */
   async revokeFamily(familyId: string, now: Date): Promise<number> {
     const result = await this.tokens

@@ -26,6 +26,14 @@ export interface AuthSettings {
   jwksUrl?: string;
   jwksIssuer?: string;
   jwksAudience?: string;
+  /** JWT_SECRET_PREVIOUS: still verifies (never signs) during a secret rotation. */
+  jwtSecretPrevious?: string;
+  /** AUTH_SHARED_*: an identity provider signing HS256 with a shared secret (Supabase legacy JWT secret). */
+  sharedSecret?: string;
+  sharedIssuer?: string;
+  sharedAudience?: string;
+  /** ADMIN_EMAILS: accounts with these emails get the `admin` role at registration or login. */
+  adminEmails: string[];
 }
 
 export interface DatabaseSettings {

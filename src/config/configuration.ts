@@ -129,7 +129,21 @@ function readAuth(read: EnvReader, app: AppSettings): AppConfig['auth'] {
     jwksUrl: read.url('AUTH_JWKS_URL', ['https:', 'http:']),
     jwksIssuer: read.string('AUTH_JWKS_ISSUER'),
     jwksAudience: read.string('AUTH_JWKS_AUDIENCE'),
+    jwtSecretPrevious: readPreviousSecret(read, secret),
+    sharedSecret: read.string('AUTH_SHARED_SECRET'),
+    sharedIssuer: read.string('AUTH_SHARED_ISSUER'),
+    sharedAudience: read.string('AUTH_SHARED_AUDIENCE'),
+    adminEmails: read.list('ADMIN_EMAILS'),
   };
+}
+
+function readPreviousSecret(read: EnvReader, current: string | undefined): string | undefined {
+  const previous = read.string('JWT_SECRET_PREVIOUS');
+  if (previous === undefined) return undefined;
+  if (Buffer.byteLength(previous) < 32) read.fail('JWT_SECRET_PREVIOUS: must be at least 32 bytes');
+  if (current === undefined) read.fail('JWT_SECRET_PREVIOUS: needs JWT_SECRET (the new secret) set too');
+  if (previous === current) read.fail('JWT_SECRET_PREVIOUS: must differ from JWT_SECRET');
+  return previous;
 }
 
 function readAi(read: EnvReader): AppConfig['ai'] {
@@ -187,6 +201,7 @@ function checkCrossFieldRules(read: EnvReader, config: AppConfig, env: RawEnv): 
   if (config.auth.jwksUrl && (!config.auth.jwksIssuer || !config.auth.jwksAudience)) {
     read.fail('AUTH_JWKS_ISSUER and AUTH_JWKS_AUDIENCE: required when AUTH_JWKS_URL is set');
   }
+  checkSharedSecretProvider(read, config.auth);
   if (storage.driver === 's3' && !storage.s3.bucket) {
     read.fail('S3_BUCKET: required when STORAGE_DRIVER=s3');
   }
@@ -201,6 +216,23 @@ function checkCrossFieldRules(read: EnvReader, config: AppConfig, env: RawEnv): 
   }
   if (env.ALLOWED_ORIGINS && app.allowedOrigins.some((origin) => origin !== '*' && !isOrigin(origin))) {
     read.fail('ALLOWED_ORIGINS: each entry must be an origin such as https://app.example.com');
+  }
+}
+
+/** AUTH_SHARED_*: all three or none; a secret as long as JWT_SECRET's; an issuer of its own. */
+function checkSharedSecretProvider(read: EnvReader, auth: AppConfig['auth']): void {
+  const { sharedSecret, sharedIssuer, sharedAudience } = auth;
+  if (sharedSecret === undefined && sharedIssuer === undefined && sharedAudience === undefined) return;
+  if (!sharedSecret || !sharedIssuer || !sharedAudience) {
+    read.fail('AUTH_SHARED_SECRET, AUTH_SHARED_ISSUER and AUTH_SHARED_AUDIENCE: set all three or none');
+    return;
+  }
+  if (Buffer.byteLength(sharedSecret) < 32) read.fail('AUTH_SHARED_SECRET: must be at least 32 bytes');
+  if (sharedSecret === auth.jwtSecret || sharedSecret === auth.jwtSecretPrevious) {
+    read.fail('AUTH_SHARED_SECRET: must differ from JWT_SECRET and JWT_SECRET_PREVIOUS');
+  }
+  if (sharedIssuer === auth.issuer || sharedIssuer === auth.jwksIssuer) {
+    read.fail('AUTH_SHARED_ISSUER: must differ from JWT_ISSUER and AUTH_JWKS_ISSUER');
   }
 }
 

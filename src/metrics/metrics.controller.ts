@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SkipRateLimit } from '../rate-limit/rate-limit.decorator';
 import { timingSafeEqual } from 'node:crypto';
+import { bearerToken } from '../auth/bearer-token';
 import { Public } from '../common/decorators/public.decorator';
 import { AppConfig } from '../config/config.types';
 import { MetricsService } from './metrics.service';
@@ -19,7 +20,7 @@ export class MetricsController {
     config: ConfigService<AppConfig, true>,
   ) {
     const token = config.get('app.metricsToken', { infer: true });
-    this.token = token ? Buffer.from(`Bearer ${token}`) : undefined;
+    this.token = token ? Buffer.from(token) : undefined;
   }
 
   @Get()
@@ -32,8 +33,9 @@ export class MetricsController {
     return this.metrics.render();
   }
 
+  /** The same strict bearer parser as the API's access tokens (scheme in any case, one token). */
   private matchesToken(authorization?: string): boolean {
-    const given = Buffer.from(authorization ?? '');
+    const given = Buffer.from(bearerToken(authorization) ?? '');
     return this.token !== undefined && given.length === this.token.length && timingSafeEqual(given, this.token);
   }
 }

@@ -5,8 +5,13 @@ export class UserDto {
   @ApiProperty({ format: 'uuid', example: '0b6f1d1e-4c1a-4a57-9d0e-2f3c4b5a6d7e' })
   id: string;
 
-  @ApiProperty({ example: 'ada@example.com' })
-  email: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'ada@example.com',
+    description: 'Null for an identity-provider account whose provider has not verified an email it could claim.',
+  })
+  email: string | null;
 
   @ApiProperty({ enum: USER_ROLES, example: 'user' })
   role: UserRole;
@@ -39,7 +44,7 @@ export class UsageDto {
   @ApiProperty({ description: 'Upstream AI analyses counted today (UTC).', example: 3 })
   analysesToday: number;
 
-  @ApiProperty({ description: 'AI_DAILY_LIMIT_PER_USER.', example: 100 })
+  @ApiProperty({ description: "AI_DAILY_LIMIT_PER_USER, or the account's own limit set by an admin.", example: 100 })
   dailyLimit: number;
 }
 

@@ -1,32 +1,46 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import type { Strategy } from 'passport';
+import { decode } from 'jsonwebtoken';
 import { RequestContext } from '../../common/context/request-context';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator';
-import { AuthenticatedUser } from '../auth.types';
+import { AccessRevocations } from '../access-revocations.service';
+import { AccessTokenService } from '../access-token.service';
+import { AuthenticatedRequest, VerifiedAccessToken } from '../auth.types';
+import { bearerToken } from '../bearer-token';
+import { IS_ADMIN_KEY } from '../decorators/admin.decorator';
+import { ExternalIdentityService } from '../external-identity.service';
+import { PROVIDER_TOKEN_VERIFIERS, ProviderTokenVerifier } from '../providers/provider-token.verifier';
 import { VerifiedTokens } from './verified-tokens';
 
-/** The passport strategies that may authenticate a request, in the order they are tried. */
-export const ACCESS_TOKEN_STRATEGIES = Symbol('ACCESS_TOKEN_STRATEGIES');
-
 const UNAUTHORIZED_DETAIL = 'A valid access token is required (Authorization: Bearer <token>).';
-
-type Outcome = { user: AuthenticatedUser } | { reason: string };
 
 /** How many distinct verified tokens are remembered, and for how long at most. */
 const VERIFIED_TOKENS_MAX_ENTRIES = 10_000;
 const VERIFIED_TOKENS_MAX_AGE_MS = 60_000;
 
+/** Every route under this prefix is admin-only, whatever its decorators say. */
+const ADMIN_ROUTE_PREFIX = '/v1/admin';
+
 /**
- * The global guard: every route needs a valid access token unless marked `@Public()`. Tries this
- * app's own strategies (Argus tokens, then the external provider's when configured) and sets
- * `req.user` and the request context's user id.
+ * The global guard: every route needs a valid access token unless marked `@Public()`, and every
+ * `/v1/admin` route (or `@AdminOnly()` one) needs the `admin` role — anyone else gets the 404 of
+ * an unknown route. Sets `req.user`, `req.accessToken` and the request context's user id.
  *
- * The strategy instances are run directly (see `authenticate`) rather than by name from passport's
- * process-wide registry, so several app instances in one process never verify with each other's keys.
- * A header once accepted is remembered until its token expires (at most a minute, see
- * VerifiedTokens): clients repeat the same token on every request.
+ * The header is read by the one strict bearer parser (bearer-token.ts). A token is verified by
+ * the issuer it names: Argus's own (AccessTokenService: HS256, JWT_SECRET or JWT_SECRET_PREVIOUS)
+ * or a configured identity provider's (JWKS or shared secret), whose identity is then linked to
+ * an account (ExternalIdentityService). A verified token is remembered until it expires (at most
+ * a minute, see VerifiedTokens); revocations (logout, logout-all, disabled accounts) are checked on
+ * every request, remembered or not, so they take effect at once.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
@@ -35,93 +49,87 @@ export class JwtAuthGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    @Inject(ACCESS_TOKEN_STRATEGIES) private readonly strategies: Strategy[],
+    private readonly accessTokens: AccessTokenService,
+    @Inject(PROVIDER_TOKEN_VERIFIERS) private readonly providers: ProviderTokenVerifier[],
+    private readonly identities: ExternalIdentityService,
+    private readonly revocations: AccessRevocations,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.isPublic(context)) return true;
     const req = context.switchToHttp().getRequest<Request>();
-    const authorization = req.headers.authorization;
-    if (authorization === undefined) return this.reject(['no Authorization header']);
-    const known = this.verified.get(authorization);
-    if (known) return admit(req, known);
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined) return this.reject('no well-formed bearer header');
 
-    const reasons: string[] = [];
-    for (const strategy of this.strategies) {
-      const outcome = await authenticate(strategy, req);
-      if ('user' in outcome) {
-        this.verified.remember(authorization, outcome.user);
-        return admit(req, outcome.user);
-      }
-      reasons.push(outcome.reason);
+    let verified = this.verified.get(token);
+    if (verified === undefined) {
+      const outcome = await this.verify(token);
+      if (typeof outcome === 'string') return this.reject(outcome);
+      verified = outcome;
+      this.verified.remember(token, verified);
     }
-    return this.reject(reasons);
+    if (!this.revocations.allows(verified)) return this.reject('token revoked');
+    if (this.requiresAdmin(context, req) && verified.user.role !== 'admin') {
+      throw new NotFoundException(`Cannot ${req.method} ${req.url}`);
+    }
+    return admit(req, verified);
   }
 
   /**
-   * Admits a request to a protected route whose Authorization header is one already verified,
-   * without awaiting anything; false (and nothing set) otherwise, for `canActivate` to decide.
+   * Admits a request whose bearer token is one already verified and not revoked, without awaiting
+   * anything; false (and nothing set) otherwise, for `canActivate` to decide and explain.
    */
   admitRemembered(context: ExecutionContext): boolean {
     if (this.isPublic(context)) return false;
     const req = context.switchToHttp().getRequest<Request>();
-    const authorization = req.headers.authorization;
-    const known = authorization === undefined ? undefined : this.verified.get(authorization);
-    return known !== undefined && admit(req, known);
+    const token = bearerToken(req.headers.authorization);
+    const known = token === undefined ? undefined : this.verified.get(token);
+    if (known === undefined || !this.revocations.allows(known)) return false;
+    if (known.user.role !== 'admin' && this.requiresAdmin(context, req)) return false;
+    return admit(req, known);
+  }
+
+  /** The verified token, or why not (for the debug log; never the token itself). */
+  private async verify(token: string): Promise<VerifiedAccessToken | string> {
+    const decoded = decode(token, { complete: true, json: true });
+    if (decoded === null || typeof decoded.payload !== 'object') return 'not a JWT';
+    const issuer = decoded.payload.iss;
+    if (issuer === this.accessTokens.expectedClaims.issuer) {
+      return this.accessTokens.verify(token, decoded.header) ?? 'invalid access token';
+    }
+    const provider = this.providers.find((candidate) => candidate.issuer === issuer);
+    if (provider === undefined) return 'unknown issuer';
+    const claims = await provider.verify(token, decoded.header);
+    if (claims === null) return 'invalid identity-provider token';
+    return (await this.identities.tokenFor(provider.issuer, claims, token)) ?? 'no account for this identity';
   }
 
   private isPublic(context: ExecutionContext): boolean {
-    return (
-      this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
-        context.getHandler(),
-        context.getClass(),
-      ]) === true
-    );
+    return this.flag(context, IS_PUBLIC_KEY);
   }
 
-  private reject(reasons: string[]): never {
-    this.logger.debug({ msg: 'access token rejected', reasons });
+  private requiresAdmin(context: ExecutionContext, req: Request): boolean {
+    const template = (req.route as { path?: unknown } | undefined)?.path;
+    const underAdmin =
+      typeof template === 'string' &&
+      (template.toLowerCase() === ADMIN_ROUTE_PREFIX || template.toLowerCase().startsWith(`${ADMIN_ROUTE_PREFIX}/`));
+    return underAdmin || this.flag(context, IS_ADMIN_KEY);
+  }
+
+  private flag(context: ExecutionContext, key: string): boolean {
+    return this.reflector.getAllAndOverride<boolean | undefined>(key, [context.getHandler(), context.getClass()]) === true;
+  }
+
+  private reject(reason: string): never {
+    this.logger.debug({ msg: 'access token rejected', reason });
     throw new UnauthorizedException(UNAUTHORIZED_DETAIL);
   }
 }
 
-function admit(req: Request, user: AuthenticatedUser): true {
-  req.user = user;
-  RequestContext.setUserId(user.id);
+function admit(req: Request, verified: VerifiedAccessToken): true {
+  const authenticated = req as AuthenticatedRequest;
+  authenticated.user = verified.user;
+  authenticated.accessToken = verified;
+  RequestContext.setUserId(verified.user.id);
   return true;
-}
-
-/** The actions passport gives a strategy to report its decision (passport's `Strategy` augmentation). */
-interface StrategyAttempt {
-  authenticate(req: Request, options: { session: boolean }): void;
-  success(user: unknown, info?: unknown): void;
-  fail(challenge?: unknown, status?: number): void;
-  error(err: unknown): void;
-  pass(): void;
-  redirect(url: string, status?: number): void;
-}
-
-/**
- * Runs one strategy as `passport.authenticate` does — a fresh `Object.create(strategy)` given the
- * action functions, then `authenticate(req)` — without building passport's middleware closure for
- * every request.
- */
-function authenticate(strategy: Strategy, req: Request): Promise<Outcome> {
-  return new Promise<Outcome>((resolve, reject) => {
-    const attempt = Object.create(strategy) as StrategyAttempt;
-    attempt.success = (user) =>
-      resolve(user ? { user: user as AuthenticatedUser } : { reason: 'no user for this token' });
-    attempt.fail = (challenge) => resolve({ reason: describe(challenge) });
-    attempt.error = (err) => reject(err instanceof Error ? err : new Error(String(err)));
-    attempt.pass = () => resolve({ reason: 'strategy passed' });
-    attempt.redirect = () => resolve({ reason: 'strategy redirected' });
-    attempt.authenticate(req, { session: false });
-  });
-}
-
-/** Why a strategy said no (jsonwebtoken's error message, never the token). */
-function describe(info: unknown): string {
-  if (info instanceof Error) return info.message;
-  if (typeof info === 'string') return info;
-  return 'rejected';
 }

@@ -1,60 +1,51 @@
-import { decode } from 'jsonwebtoken';
 import { LruMap } from '../../cache/lru-map';
-import { AuthenticatedUser } from '../auth.types';
+import { VerifiedAccessToken } from '../auth.types';
 
-interface Verified {
-  user: AuthenticatedUser;
+interface Remembered {
+  token: VerifiedAccessToken;
   /** Epoch ms: the token's `exp`, capped by `maxAgeMs` from when it was verified. */
-  expiresAt: number;
+  forgetAt: number;
 }
 
 /**
- * Authorization headers whose bearer token a strategy has verified, with the user it named, until
- * the token's `exp` and for at most `maxAgeMs`. A client sends the same access token for its whole
- * lifetime, so a repeated one costs a map lookup instead of base64, JSON, HMAC and claim checks
- * (fast-jwt's verifier cache does the same). The key is the exact header text: a token that differs
- * by one character, its signature included, is verified afresh. `maxAgeMs` bounds how long a
- * verdict outlives what could change it without a new token: an identity provider's key rotation,
- * an external identity's mapping.
+ * Bearer tokens already verified, with what they say, until the token's `exp` and for at most
+ * `maxAgeMs`. A client sends the same access token for its whole lifetime, so a repeated one costs
+ * a map lookup instead of base64, JSON, HMAC and claim checks (fast-jwt's verifier cache does the
+ * same). The key is the exact token text: a token that differs by one character, its signature
+ * included, is verified afresh. Revocations are not this memo's business: the guard asks
+ * AccessRevocations on every hit. `maxAgeMs` bounds how long a verdict outlives what could change
+ * it without a new token: an identity provider's key rotation, an identity's account.
  */
 export class VerifiedTokens {
-  private readonly entries: LruMap<Verified>;
+  private readonly entries: LruMap<Remembered>;
 
   constructor(
     maxEntries: number,
     private readonly maxAgeMs: number,
   ) {
-    this.entries = new LruMap<Verified>(maxEntries);
+    this.entries = new LruMap<Remembered>(maxEntries);
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** The (frozen) user of an already verified, still unexpired header; undefined otherwise. */
-  get(authorization: string, now = Date.now()): AuthenticatedUser | undefined {
-    const entry = this.entries.get(authorization);
+  /** The (frozen) verified token, while unexpired; undefined otherwise. */
+  get(token: string, now = Date.now()): VerifiedAccessToken | undefined {
+    const entry = this.entries.get(token);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now) {
-      this.entries.delete(authorization);
+    if (entry.forgetAt <= now) {
+      this.entries.delete(token);
       return undefined;
     }
-    return entry.user;
+    return entry.token;
   }
 
-  /** Keeps a header a strategy has just accepted; one without a readable `exp` is not kept. */
-  remember(authorization: string, user: AuthenticatedUser, now = Date.now()): void {
-    const exp = expiryOf(authorization);
-    if (exp === undefined) return;
-    const expiresAt = Math.min(exp * 1000, now + this.maxAgeMs);
-    if (expiresAt <= now) return;
-    this.entries.set(authorization, { user: Object.freeze({ ...user }), expiresAt });
+  /** Keeps a token that has just been verified; an expired one is not kept. */
+  remember(token: string, verified: VerifiedAccessToken, now = Date.now()): void {
+    const forgetAt = Math.min(verified.expiresAtMs, now + this.maxAgeMs);
+    if (forgetAt <= now) return;
+    const frozen = Object.freeze({ ...verified, user: Object.freeze({ ...verified.user }) });
+    this.entries.set(token, { token: frozen, forgetAt });
   }
-}
-
-/** The `exp` claim of a `Bearer <jwt>` header's token (its signature was verified by the strategy). */
-function expiryOf(authorization: string): number | undefined {
-  const token = authorization.slice(authorization.indexOf(' ') + 1).trim();
-  const payload = decode(token, { json: true });
-  return typeof payload?.exp === 'number' && Number.isFinite(payload.exp) ? payload.exp : undefined;
 }
