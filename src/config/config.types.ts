@@ -105,6 +105,22 @@ export interface LimitSettings {
   analysisCacheTtlMs: number;
 }
 
+/** The near-duplicate cache (docs/api.md, "Near-duplicates"). */
+export interface NearDuplicateSettings {
+  /** NEAR_DUPLICATE_MAX_DISTANCE: perceptual-hash bits a near-duplicate may differ by; 0 turns it off. */
+  maxDistance: number;
+}
+
+/** Moderation of every analysis (docs/api.md, "Moderation"). */
+export interface ModerationSettings {
+  /** MODERATION_PROVIDER: the shipped classifier (`local`) or OpenAI's moderation endpoint. */
+  provider: 'local' | 'openai';
+  /** MODERATION_REVIEW_AT: a category score at or above this asks for review. */
+  reviewAt: number;
+  /** MODERATION_REJECT_AT: a category score at or above this rejects. */
+  rejectAt: number;
+}
+
 export interface SentrySettings {
   dsn?: string;
   environment: string;
@@ -141,4 +157,6 @@ export interface AppConfig {
   sentry: SentrySettings;
   apiKeys: ApiKeySettings;
   webhooks: WebhookSettings;
+  moderation: ModerationSettings;
+  nearDuplicate: NearDuplicateSettings;
 }

@@ -87,6 +87,12 @@ export function buildConfig(env: RawEnv): AppConfig {
       warnDays: read.int('API_KEY_EXPIRY_WARN_DAYS', 14, 0, 365),
     },
     webhooks: readWebhooks(read),
+    moderation: {
+      provider: read.oneOf('MODERATION_PROVIDER', ['local', 'openai'] as const, 'local'),
+      reviewAt: read.number('MODERATION_REVIEW_AT', 0.5, 0, 1),
+      rejectAt: read.number('MODERATION_REJECT_AT', 0.9, 0, 1),
+    },
+    nearDuplicate: { maxDistance: read.int('NEAR_DUPLICATE_MAX_DISTANCE', 6, 0, 12) },
   };
 
   checkCrossFieldRules(read, config, env);
@@ -197,6 +203,12 @@ function checkCrossFieldRules(read: EnvReader, config: AppConfig, env: RawEnv): 
   }
   if (ai.provider === 'openai' && !ai.openaiApiKey) {
     read.fail('OPENAI_API_KEY: required when AI_PROVIDER=openai');
+  }
+  if (config.moderation.provider === 'openai' && !ai.openaiApiKey) {
+    read.fail('OPENAI_API_KEY: required when MODERATION_PROVIDER=openai');
+  }
+  if (config.moderation.reviewAt > config.moderation.rejectAt) {
+    read.fail('MODERATION_REVIEW_AT: must not be higher than MODERATION_REJECT_AT');
   }
   if (config.auth.jwksUrl && (!config.auth.jwksIssuer || !config.auth.jwksAudience)) {
     read.fail('AUTH_JWKS_ISSUER and AUTH_JWKS_AUDIENCE: required when AUTH_JWKS_URL is set');
