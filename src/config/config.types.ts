@@ -12,6 +12,8 @@ export interface AppSettings {
   metricsToken?: string;
   shutdownGraceMs: number;
   jsonBodyLimitBytes: number;
+  /** REQUEST_TIMEOUT_S in ms: the whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
 }
 
 export interface AuthSettings {

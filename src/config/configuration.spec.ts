@@ -36,6 +36,13 @@ describe('buildConfig', () => {
     expect(sut.ipIntel).toMatchObject({ cacheTtlMs: 6 * 3_600_000, maliciousAt: 75, suspiciousAt: 25 });
   });
 
+  it('bounds a whole request by REQUEST_TIMEOUT_S (default 120 s)', () => {
+    expect(buildConfig({}).app.requestTimeoutMs).toBe(120_000);
+    expect(buildConfig({ REQUEST_TIMEOUT_S: '5' }).app.requestTimeoutMs).toBe(5_000);
+    expect(problemsOf({ REQUEST_TIMEOUT_S: '0' })[0]).toMatch(/^REQUEST_TIMEOUT_S/);
+    expect(problemsOf({ REQUEST_TIMEOUT_S: 'soon' })[0]).toMatch(/^REQUEST_TIMEOUT_S/);
+  });
+
   it('chooses openai when a key is set, unless told otherwise', () => {
     expect(buildConfig({ OPENAI_API_KEY: 'sk-x' }).ai.provider).toBe('openai');
     expect(buildConfig({ OPENAI_API_KEY: 'sk-x', AI_PROVIDER: 'local' }).ai.provider).toBe('local');

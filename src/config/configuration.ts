@@ -113,6 +113,7 @@ function readApp(read: EnvReader): AppSettings {
     metricsToken: read.string('METRICS_TOKEN'),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     jsonBodyLimitBytes: read.int('JSON_BODY_LIMIT_KB', 100, 1, 10_240) * 1024,
+    requestTimeoutMs: read.int('REQUEST_TIMEOUT_S', 120, 1, 3600) * 1000,
   };
 }
 
