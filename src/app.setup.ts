@@ -11,6 +11,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { RATE_LIMIT_RESPONSE_HEADERS } from './rate-limit/rate-limits';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { JsonBodyInterceptor } from './common/http/json-body.interceptor';
+import { applyServerTimeouts } from './common/http/server-timeouts';
 import { ROOT_LOGGER } from './common/logging/logger-options';
 import { requestLogMiddleware } from './common/logging/request-log.middleware';
 import { correlationIdMiddleware } from './common/middleware/correlation-id.middleware';
@@ -56,6 +57,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.use(corsMiddleware({ origin: settings.allowedOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
   // JSON bodies are read after the guards, bounded in size and depth (docs/api.md, "Request hygiene").
   app.useGlobalInterceptors(new JsonBodyInterceptor(settings.jsonBodyLimitBytes));
+  applyServerTimeouts(app.getHttpServer(), settings, rootLogger);
 
   app.enableVersioning({ type: VersioningType.URI });
   app.useGlobalPipes(new AppValidationPipe());

@@ -29,15 +29,14 @@ export const MULTIPART_LIMITS = {
  */
 export const MULTIPART_OVERHEAD_BYTES = 128 * 1024;
 
-/** After an early 413 the rest of the body is read and dropped for this long, then the socket is closed. */
-const DISCARD_GRACE_MS = 5_000;
-
 /**
  * Reads the `file` part of an upload into memory, bounded, for `@UploadedImage()`; `prompt` and
  * `metadata` land in `req.body` for the DTO. Too large → 413 as soon as that is known (from
  * Content-Length, or the moment the file passes the limit while streaming), not after the whole
  * body has arrived; no file → 400; any multer/busboy error → a 4xx problem (see upload-errors.ts).
- * Runs after the guards, so unauthenticated or rate-limited uploads are refused unread.
+ * Runs after the guards, so unauthenticated or rate-limited uploads are refused unread. A refusal
+ * sent while the client is still sending closes the connection rather than draining the rest
+ * (the problem filter, via closeIfBodyUnread; docs/api.md, "Request hygiene").
  */
 @Injectable()
 export class ImageUploadInterceptor implements NestInterceptor {
@@ -63,7 +62,6 @@ export class ImageUploadInterceptor implements NestInterceptor {
     const declared = Number(req.headers['content-length']);
     if (declared > this.maxFileSizeBytes + MULTIPART_OVERHEAD_BYTES) {
       this.logger.log({ msg: 'upload refused', reason: 'content-length over limit', contentLength: declared });
-      this.discardRestOfBody(req, res);
       throw fileTooLarge(this.maxFileSizeBytes);
     }
 
@@ -76,7 +74,6 @@ export class ImageUploadInterceptor implements NestInterceptor {
     return new Promise<void>((resolve, reject) => {
       const untrack = this.storage.track(req, () => {
         this.logger.log({ msg: 'upload refused', reason: 'file over limit while streaming' });
-        this.discardRestOfBody(req, res);
         reject(fileTooLarge(this.maxFileSizeBytes));
       });
       this.receiveFile(req, res, (error?: unknown) => {
@@ -87,23 +84,6 @@ export class ImageUploadInterceptor implements NestInterceptor {
         reject(uploadErrorFrom(error, this.maxFileSizeBytes));
       });
     });
-  }
-
-  /**
-   * The response is about to go out while the client is still sending ("lingering close"): the
-   * rest of the body is read and dropped (by multer, or by Node once the response is done) for up
-   * to DISCARD_GRACE_MS, then the socket is closed. Closing at once would make the kernel answer
-   * the client's next bytes with a reset, which can destroy the 413 before the client has read it.
-   * Node would close at once when the client sent `Connection: close`, hence the header.
-   */
-  private discardRestOfBody(req: Request, res: Response): void {
-    if (req.complete) return;
-    res.setHeader('Connection', 'keep-alive');
-    const timer = setTimeout(() => {
-      if (!req.complete) req.destroy();
-    }, DISCARD_GRACE_MS);
-    timer.unref();
-    req.once('close', () => clearTimeout(timer));
   }
 }
 

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import type { Level, Logger } from 'pino';
 import { routeTemplate } from '../route-template';
@@ -6,6 +8,14 @@ import { routeTemplate } from '../route-template';
 const OPERATIONAL_PATH = /^\/(health|metrics|docs)(\/|-json|$|\?)/;
 
 type UserRequest = Request & { user?: { id?: string } };
+
+/** The response being written on each connection, for an answer the server itself must cut short. */
+const inFlight = new WeakMap<Duplex, ServerResponse>();
+
+/** The response in progress on this connection, if a request on it reached the app. */
+export function responseInFlight(socket: Duplex): ServerResponse | undefined {
+  return inFlight.get(socket);
+}
 
 /**
  * One JSON line per request, written when the response is done (or the client went away): method,
@@ -21,7 +31,10 @@ export function requestLogMiddleware(root: Logger) {
   const log = root.child({}, { redact: [] });
   return (req: Request, res: Response, next: NextFunction): void => {
     const startedAt = performance.now();
+    const socket = req.socket;
+    inFlight.set(socket, res);
     res.once('close', () => {
+      if (inFlight.get(socket) === res) inFlight.delete(socket);
       const completed = res.writableFinished;
       const level = levelOf(req.originalUrl, res.statusCode, completed);
       if (!log.isLevelEnabled(level)) return;
