@@ -5,6 +5,7 @@ import { CreateIpTables1795615000100 } from './1795615000100-CreateIpTables';
 import { CreateAnalyses1795615000200 } from './1795615000200-CreateAnalyses';
 import { CreateWebhooks1795615000400 } from './1795615000400-CreateWebhooks';
 import { AccountsIdentitiesAndRevocations1795615000600 } from './1795615000600-AccountsIdentitiesAndRevocations';
+import { AnalysesPerceptualHashAndModeration1795615000800 } from './1795615000800-AnalysesPerceptualHashAndModeration';
 
 /** SQLite (embedded) migrations in the order they run. */
 export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -14,4 +15,5 @@ export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [
   CreateAnalyses1795615000200,
   CreateWebhooks1795615000400,
   AccountsIdentitiesAndRevocations1795615000600,
+  AnalysesPerceptualHashAndModeration1795615000800,
 ];
