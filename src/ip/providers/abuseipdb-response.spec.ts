@@ -101,4 +101,52 @@ describe('parseAbuseIpDbCheck', () => {
     expect(thrown).toBeInstanceOf(IpSourceError);
     expect(thrown).toMatchObject({ code: 'bad-response' });
   });
+
+  describe('caps what the provider says before it is returned, cached or stored', () => {
+    const MB = 1024 * 1024;
+
+    it('drops a domain longer than a DNS name can be', () => {
+      const details = sut(checkBody({ domain: `${'a'.repeat(2 * MB)}.com` }), FETCHED_AT).details;
+      expect(details.domain).toBeNull();
+    });
+
+    it('keeps a domain of exactly 253 characters', () => {
+      const domain = `${'a.'.repeat(125)}com`;
+      expect(domain).toHaveLength(253);
+      expect(sut(checkBody({ domain }), FETCHED_AT).details.domain).toBe(domain);
+    });
+
+    it('cuts the ISP and usage type to 253 and 100 characters', () => {
+      const details = sut(checkBody({ isp: 'I'.repeat(2 * MB), usageType: 'U'.repeat(10_000) }), FETCHED_AT).details;
+      expect(details.isp).toBe('I'.repeat(253));
+      expect(details.usageType).toBe('U'.repeat(100));
+    });
+
+    it('never cuts a character in half', () => {
+      const isp = `${'x'.repeat(252)}😀tail`;
+      expect(sut(checkBody({ isp }), FETCHED_AT).details.isp).toBe('x'.repeat(252));
+    });
+
+    it('accepts only a two-letter country code', () => {
+      expect(sut(checkBody({ countryCode: 'C'.repeat(MB) }), FETCHED_AT).details.country).toBeNull();
+      expect(sut(checkBody({ countryCode: 'cn' }), FETCHED_AT).details.country).toBe('CN');
+    });
+
+    it('removes control characters and lone surrogates (PostgreSQL refuses NUL in JSON)', () => {
+      const details = sut(
+        checkBody({ isp: 'Evil\u0000 ISP\u0085\n', domain: 'ex\ud800ample.com' }),
+        FETCHED_AT,
+      ).details;
+      expect(details.isp).toBe('Evil ISP');
+      expect(details.domain).toBe('ex\ufffdample.com');
+    });
+
+    it('ignores an absurd lastReportedAt and bounds the reports it reads', () => {
+      const reports = Array.from({ length: 100_000 }, () => ({ categories: [18] }));
+      reports.push({ categories: [22] });
+      const answer = sut(checkBody({ lastReportedAt: `2018-12-20${' '.repeat(MB)}`, reports }), FETCHED_AT);
+      expect(answer.lastReportedAt).toBeNull();
+      expect(answer.categories).toEqual([18]);
+    });
+  });
 });
