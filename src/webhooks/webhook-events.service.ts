@@ -33,17 +33,20 @@ export class WebhookEvents {
     await this.enqueue(endpoints, type, data, dedupeKey);
   }
 
-  /** Queues one event for the given endpoints (also `webhook.test`, which nobody subscribes to). */
+  /**
+   * Queues one event for the given endpoints (also `webhook.test`, which nobody subscribes to);
+   * returns the ids of the deliveries it queued (none for a key already queued).
+   */
   async enqueue(
     endpoints: readonly WebhookEndpoint[],
     type: WebhookDeliveryType,
     data: object,
     dedupeKey: string,
-  ): Promise<void> {
+  ): Promise<string[]> {
     if (dedupeKey.length === 0 || dedupeKey.length > DEDUPE_KEY_MAX_LENGTH) {
       throw new RangeError(`dedupeKey must be 1–${DEDUPE_KEY_MAX_LENGTH} characters`);
     }
-    if (endpoints.length === 0) return;
+    if (endpoints.length === 0) return [];
     const now = this.clock.now();
     const payload = JSON.stringify({ type, timestamp: now.toISOString(), data });
     const queued = await this.deliveries.insertPending(
@@ -55,6 +58,7 @@ export class WebhookEvents {
       this.logger.log({ msg: 'webhook delivery queued', deliveryId, type, dedupeKey });
     }
     if (queued.length > 0) for (const listener of this.listeners) listener();
+    return queued;
   }
 
   /** Called after new deliveries are queued (the dispatcher polls at once instead of waiting). */

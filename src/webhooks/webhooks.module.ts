@@ -1,19 +1,57 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/config.types';
+import { MetricsModule } from '../metrics/metrics.module';
 import { Clock } from './clock';
+import { AddressGuard } from './delivery/address-guard';
+import { WebhookDispatcher } from './delivery/webhook-dispatcher';
 import { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 import { WebhookDeliveriesRepository } from './repositories/webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './repositories/webhook-endpoints.repository';
+import { SecretBox } from './secret-box';
 import { WebhookEvents } from './webhook-events.service';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
 
 /**
- * Webhooks (CONTRACT §3.5): endpoints, deliveries, Standard Webhooks signing, SSRF-safe delivery.
- * Other rooms import this module and call `WebhookEvents.emit`.
+ * Webhooks (CONTRACT §3.5): endpoints, deliveries, Standard Webhooks signing, SSRF-safe delivery
+ * from a database poller (the same with or without Redis). Other rooms import this module and call
+ * `WebhookEvents.emit`.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([WebhookEndpoint, WebhookDelivery])],
-  providers: [Clock, WebhookEndpointsRepository, WebhookDeliveriesRepository, WebhookEvents],
+  imports: [TypeOrmModule.forFeature([WebhookEndpoint, WebhookDelivery]), MetricsModule],
+  controllers: [WebhooksController],
+  providers: [
+    Clock,
+    WebhookEndpointsRepository,
+    WebhookDeliveriesRepository,
+    WebhookEvents,
+    WebhooksService,
+    WebhookDispatcher,
+    {
+      provide: AddressGuard,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) =>
+        new AddressGuard(config.get('webhooks.allowPrivate', { infer: true })),
+    },
+    {
+      provide: SecretBox,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => {
+        const { secretKey } = config.get('webhooks', { infer: true });
+        const { jwtSecret, jwtSecretGenerated } = config.get('auth', { infer: true });
+        if (!secretKey && jwtSecretGenerated) {
+          new Logger(SecretBox.name).warn(
+            'Neither WEBHOOK_SECRET_KEY nor JWT_SECRET is set: webhook secrets registered now cannot be read after a restart.',
+          );
+        }
+        // WEBHOOK_SECRET_KEY seals; JWT_SECRET still opens what was sealed before it was set.
+        return new SecretBox(secretKey ? [secretKey, jwtSecret] : [jwtSecret]);
+      },
+    },
+  ],
   exports: [WebhookEvents],
 })
 export class WebhooksModule {}

@@ -67,7 +67,9 @@ export class WebhookDeliveriesRepository {
 
   /** Up to `take` of the endpoint's deliveries older than `after`, newest first. */
   listByEndpoint(endpointId: string, after: WebhookCursor | undefined, take: number): Promise<WebhookDelivery[]> {
-    const query = this.deliveries.createQueryBuilder('delivery').where('delivery.endpointId = :endpointId', { endpointId });
+    const query = this.deliveries
+      .createQueryBuilder('delivery')
+      .where('delivery.endpointId = :endpointId', { endpointId });
     if (after) {
       query.andWhere('(delivery.createdAt < :createdAt OR (delivery.createdAt = :createdAt AND delivery.id < :id))', {
         createdAt: after.createdAt,

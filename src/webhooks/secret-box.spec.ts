@@ -1,0 +1,53 @@
+import { SecretBox, SecretBoxError } from './secret-box';
+
+const KEY = 'a-secret-that-lives-outside-the-database-0123456789';
+const OTHER_KEY = 'another-secret-that-lives-outside-the-database-987';
+
+describe('SecretBox (endpoint secrets at rest)', () => {
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3lNKgKz8iyA=';
+
+  it('opens what it sealed, and the sealed text shows nothing of the secret', () => {
+    const sut = new SecretBox([KEY]);
+    const sealed = sut.seal(secret, 'endpoint-1');
+
+    expect(sut.open(sealed, 'endpoint-1')).toBe(secret);
+    expect(sealed).toMatch(/^v1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(sealed).not.toContain(secret.slice(6, 20));
+    expect(sealed.length).toBeLessThanOrEqual(256);
+  });
+
+  it('seals the same secret differently each time (random IV)', () => {
+    const sut = new SecretBox([KEY]);
+    expect(sut.seal(secret, 'endpoint-1')).not.toBe(sut.seal(secret, 'endpoint-1'));
+  });
+
+  it('cannot be opened without the key: a database dump alone forges nothing', () => {
+    const sealed = new SecretBox([KEY]).seal(secret, 'endpoint-1');
+    expect(() => new SecretBox([OTHER_KEY]).open(sealed, 'endpoint-1')).toThrow(SecretBoxError);
+  });
+
+  it('does not open for another row (the endpoint id is bound in)', () => {
+    const sut = new SecretBox([KEY]);
+    expect(() => sut.open(sut.seal(secret, 'endpoint-1'), 'endpoint-2')).toThrow(SecretBoxError);
+  });
+
+  it('refuses altered or malformed values', () => {
+    const sut = new SecretBox([KEY]);
+    const parts = sut.seal(secret, 'endpoint-1').split('.');
+    const flipped = Buffer.from(parts[4], 'base64url');
+    flipped[0] ^= 1;
+    expect(() => sut.open([...parts.slice(0, 4), flipped.toString('base64url')].join('.'), 'endpoint-1')).toThrow(
+      SecretBoxError,
+    );
+    expect(() => sut.open('whsec_plain', 'endpoint-1')).toThrow(SecretBoxError);
+    expect(() => sut.open(`${parts.join('.')}.extra`, 'endpoint-1')).toThrow(SecretBoxError);
+  });
+
+  it('seals with the first key and still opens what older keys sealed', () => {
+    const before = new SecretBox([KEY]).seal(secret, 'endpoint-1');
+    const sut = new SecretBox([OTHER_KEY, KEY]);
+
+    expect(sut.open(before, 'endpoint-1')).toBe(secret);
+    expect(new SecretBox([OTHER_KEY]).open(sut.seal(secret, 'endpoint-1'), 'endpoint-1')).toBe(secret);
+  });
+});
