@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AdminModule } from './admin/admin.module';
 import { AnalysisModule } from './analysis/analysis.module';
 import { AppGuard } from './app.guard';
 import { AuthModule } from './auth/auth.module';
@@ -54,6 +55,7 @@ export class AppModule {
         RateLimitModule,
         HealthModule,
         AuthModule,
+        AdminModule,
         AnalysisModule,
         IpModule,
         WebhooksModule,
