@@ -138,10 +138,7 @@ describe('parseAbuseIpDbCheck', () => {
     });
 
     it('removes control characters and lone surrogates (PostgreSQL refuses NUL in JSON)', () => {
-      const details = sut(
-        checkBody({ isp: 'Evil\u0000 ISP\u0085\n', domain: 'ex\ud800ample.com' }),
-        FETCHED_AT,
-      ).details;
+      const details = detailsOf({ isp: 'Evil\u0000 ISP\u0085\n', domain: 'ex\ud800ample.com' });
       expect(details.isp).toBe('Evil ISP');
       expect(details.domain).toBe('ex\ufffdample.com');
     });
