@@ -1,0 +1,50 @@
+import { printedLine, stopSignScene } from './fixtures/vision-images';
+import { AnalysisSuite, startAnalysisSuite } from './analyses-test-kit';
+
+interface Found {
+  label?: string;
+  text?: string;
+  score: number;
+  box: { x: number; y: number; width: number; height: number };
+}
+
+/** The `local` provider's findings (docs/api.md, "What the local provider finds"), models loaded once for the file. */
+describe('local provider: objects and text (e2e)', () => {
+  let suite: AnalysisSuite;
+
+  beforeAll(async () => {
+    suite = await startAnalysisSuite({ AI_PROVIDER: 'local' });
+  });
+
+  afterAll(async () => {
+    await suite?.t.close();
+  });
+
+  it('finds the stop sign and reads its text, and writes both into the summary and tags', async () => {
+    const res = await suite.upload(await stopSignScene(), { filename: 'stop.jpg' }).expect(201);
+
+    const { objects, text } = res.body.result.details as { objects: Found[]; text: Found[] };
+    expect(objects.map((object) => object.label)).toContain('stop sign');
+    const sign = objects.find((object) => object.label === 'stop sign')!;
+    expect(sign.score).toBeGreaterThan(0.5);
+    // the octagon spans x 250–550, y 80–380 of the 800 × 600 scene
+    expect(sign.box.x).toBeGreaterThan(200);
+    expect(sign.box.x + sign.box.width).toBeLessThan(600);
+    expect(text.map((line) => line.text).join(' ')).toContain('STOP');
+    expect(res.body.result.summary).toContain('stop sign');
+    expect(res.body.result.summary).toContain("text: 'STOP'");
+    expect(res.body.result.tags).toEqual(expect.arrayContaining(['stop sign', 'text']));
+    expect(res.body.result.details.colors).toEqual(expect.any(Array));
+    expect(res.body.model).toBe('local-vision-v2');
+  });
+
+  it('reads a printed line of text word by word', async () => {
+    const res = await suite.upload(await printedLine('INVOICE 2048 PAID'), { filename: 'line.png' }).expect(201);
+
+    const lines = (res.body.result.details.text as Found[]).map((line) => line.text);
+    expect(lines.join(' ')).toContain('2048');
+    expect(lines.join(' ')).toContain('PAID');
+    expect(lines.join(' ')).toContain('INVOICE');
+    expect(res.body.result.details.objects).toEqual([]);
+  });
+});
