@@ -19,7 +19,7 @@ import {
   REDIS_PROBE_AFTER_MS,
 } from './cache.constants';
 import { DistributedLock, LockLease } from './distributed-lock';
-import { LruMap } from './lru-map';
+import { MemoryStore } from './memory-store';
 import { NearCache } from './near-cache';
 import { RedisGuard } from './redis-guard';
 
@@ -39,7 +39,7 @@ type FollowOutcome<T> = { status: 'value'; value: T } | { status: 'released' } |
 
 /**
  * The application cache: Redis through Keyv/@keyv/redis when `REDIS_URL` is set (shared by every
- * replica), a bounded in-process Keyv otherwise. A Redis outage degrades every operation to the
+ * replica), a bounded in-process MemoryStore otherwise. A Redis outage degrades every operation to the
  * in-process store and in-process single-flight, never to an error; shared behaviour resumes when
  * Redis answers again. Values must be JSON-serialisable; `undefined` means "not cached".
  *
@@ -50,7 +50,7 @@ type FollowOutcome<T> = { status: 'value'; value: T } | { status: 'released' } |
 @Injectable()
 export class CacheService implements OnModuleDestroy {
   private readonly logger = new Logger(CacheService.name);
-  private readonly memory = new Keyv<unknown>({ store: new LruMap<unknown>(MEMORY_MAX_ENTRIES), useKeyPrefix: false });
+  private readonly memory = new MemoryStore(MEMORY_MAX_ENTRIES);
   private readonly sharedStore: KeyvRedis<unknown> | undefined;
   /** Undefined without Redis, and after shutdown so a straggling call cannot reopen the connection. */
   private shared: Keyv<unknown> | undefined;
@@ -106,7 +106,7 @@ export class CacheService implements OnModuleDestroy {
       await this.invalidateNear(key, written.ok);
       if (written.ok) return;
     }
-    await this.memory.set(key, value, ttlMs);
+    this.memory.set(key, value, ttlMs);
   }
 
   async delete(key: string): Promise<void> {
@@ -115,7 +115,7 @@ export class CacheService implements OnModuleDestroy {
       const deleted = await this.guard.run(() => shared.delete(key));
       await this.invalidateNear(key, deleted.ok);
     }
-    await this.memory.delete(key);
+    this.memory.delete(key);
   }
 
   /**
@@ -153,7 +153,7 @@ export class CacheService implements OnModuleDestroy {
   /** Not an async function: a near-cache hit, the common case, costs a single settled promise. */
   private read<T>(key: string): Promise<T | undefined> {
     const shared = this.shared;
-    if (!shared) return this.memory.get<T>(key);
+    if (!shared) return Promise.resolve(this.memory.get<T>(key));
     const near = this.near.get<T>(key);
     return near !== undefined ? Promise.resolve(near) : this.readShared(shared, key);
   }
