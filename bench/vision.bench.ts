@@ -1,0 +1,113 @@
+/**
+ * bench:vision — the local models on one core: model load (first call), then objects + OCR per
+ * 1568 px image (p50/p95), RSS growth of the process (workers included), and the near-duplicate
+ * hash: distances of resized/re-encoded copies and false positives among distinct images.
+ * Run: `taskset -c 0 npm run bench:vision` (VISION_BENCH_RUNS, default 20).
+ */
+import sharp from 'sharp';
+import { hammingDistance, PerceptualHash } from '../src/analysis/near-duplicate/perceptual-hash';
+import { VisionPool } from '../src/vision/vision-pool';
+import { VisionService } from '../src/vision/vision.service';
+import { printedLine, stopSignScene } from '../test/fixtures/vision-images';
+
+const RUNS = Number(process.env.VISION_BENCH_RUNS ?? 20);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function testImage(): Promise<Buffer> {
+  const scene = await stopSignScene(1568, 1176);
+  const line = await printedLine('SPEED LIMIT 30');
+  return sharp(scene)
+    .composite([{ input: line, top: 980, left: 60 }])
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}
+
+async function main(): Promise<void> {
+  const image = await testImage();
+  const rssBefore = process.memoryUsage().rss;
+  const vision = new VisionService(new VisionPool(1));
+
+  let started = performance.now();
+  const first = await vision.inspect(image, { objects: true, text: true, safety: true });
+  const firstMs = performance.now() - started;
+  console.log('first call (loads CenterNet, PaddleOCR, NSFW MobileNetV2):', Math.round(firstMs), 'ms');
+  console.log(
+    'findings:',
+    JSON.stringify({ objects: first.objects?.map((o) => o.label), text: first.text?.map((t) => t.text) }),
+  );
+
+  const times: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    started = performance.now();
+    await vision.inspect(image, { objects: true, text: true });
+    times.push(performance.now() - started);
+  }
+  const safety: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    started = performance.now();
+    await vision.inspect(image, { safety: true });
+    safety.push(performance.now() - started);
+  }
+  const rssAfter = process.memoryUsage().rss;
+  console.log(
+    `objects + OCR, 1568 px, ${RUNS} runs: p50 ${Math.round(percentile(times, 50))} ms, p95 ${Math.round(percentile(times, 95))} ms`,
+  );
+  console.log(`safety classifier: p50 ${Math.round(percentile(safety, 50))} ms`);
+  console.log(`RSS growth: ${Math.round((rssAfter - rssBefore) / 1e6)} MB (before ${Math.round(rssBefore / 1e6)} MB)`);
+  await vision.onModuleDestroy();
+
+  // Near-duplicates: copies of one scene, and distinct scenes
+  const hash = await PerceptualHash.of(image);
+  const copies = {
+    'jpeg q60': await sharp(image).jpeg({ quality: 60 }).toBuffer(),
+    'webp q50': await sharp(image).webp({ quality: 50 }).toBuffer(),
+    'resized 50% webp': await sharp(image).resize(784).webp().toBuffer(),
+    'resized 25% jpeg': await sharp(image).resize(392).jpeg().toBuffer(),
+  };
+  for (const [name, copy] of Object.entries(copies)) {
+    console.log(`distance to ${name}: ${hammingDistance(hash, await PerceptualHash.of(copy))}`);
+  }
+  const distinct: string[] = [];
+  for (let seed = 0; seed < 300; seed++) distinct.push(await PerceptualHash.of(await distinctScene(seed)));
+  let pairs = 0;
+  let within6 = 0;
+  let minimum = 64;
+  for (let i = 0; i < distinct.length; i++) {
+    for (let j = i + 1; j < distinct.length; j++) {
+      const distance = hammingDistance(distinct[i], distinct[j]);
+      pairs++;
+      if (distance <= 6) within6++;
+      minimum = Math.min(minimum, distance);
+    }
+  }
+  console.log(
+    `distinct images: ${distinct.length}, pairs ${pairs}, within 6 bits ${within6}, smallest distance ${minimum}`,
+  );
+}
+
+/** Shapes and text on gradients: many kinds of distinct synthetic image. */
+async function distinctScene(seed: number): Promise<Buffer> {
+  let state = seed * 7919 + 13;
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const colour = () => `rgb(${Math.floor(random() * 256)},${Math.floor(random() * 256)},${Math.floor(random() * 256)})`;
+  const shapes = Array.from({ length: 3 + Math.floor(random() * 6) }, () => {
+    const x = Math.floor(random() * 640);
+    const y = Math.floor(random() * 480);
+    const size = 30 + Math.floor(random() * 250);
+    return random() < 0.5
+      ? `<circle cx="${x}" cy="${y}" r="${size / 2}" fill="${colour()}"/>`
+      : `<rect x="${x}" y="${y}" width="${size}" height="${size / 2}" fill="${colour()}"/>`;
+  }).join('');
+  const words = random() < 0.3 ? `<text x="20" y="440" font-size="48" fill="${colour()}">Item ${seed}</text>` : '';
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><defs><linearGradient id="g" x1="0" y1="0" x2="${random()}" y2="1"><stop offset="0" stop-color="${colour()}"/><stop offset="1" stop-color="${colour()}"/></linearGradient></defs><rect width="100%" height="100%" fill="url(#g)"/>${shapes}${words}</svg>`;
+  return sharp(Buffer.from(svg)).jpeg().toBuffer();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
