@@ -16,6 +16,7 @@ import { AppConfig } from './config/config.types';
 import { RawEnv } from './config/env-reader';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { IpModule } from './ip/ip.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
@@ -55,6 +56,7 @@ export class AppModule {
         RateLimitModule,
         HealthModule,
         AuthModule,
+        IdempotencyModule,
         AdminModule,
         AnalysisModule,
         IpModule,

@@ -36,6 +36,7 @@ import type { AuthenticatedUser } from '../auth/auth.types';
 import { Authenticated } from '../auth/decorators/auth.decorator';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { UuidParamPipe } from '../common/validation/uuid-param.pipe';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AnalysesService } from './analyses.service';
 import { AnalysisDto, AnalysisPageDto } from './dto/analysis.dto';
@@ -56,6 +57,7 @@ export class AnalysesController {
 
   @Post()
   @RateLimit('analysis')
+  @Idempotent()
   @UseInterceptors(ImageUploadInterceptor)
   @ApiOperation({
     summary: 'Analyse an image',

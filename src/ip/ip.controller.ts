@@ -12,6 +12,7 @@ import {
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { Authenticated } from '../auth/decorators/auth.decorator';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { IpBulkLookupDto, IpBulkLookupResultDto } from './dto/ip-bulk-lookup.dto';
 import { IpHistoryDto, IpHistoryQueryDto } from './dto/ip-history.dto';
@@ -68,6 +69,7 @@ export class IpController {
   }
 
   @Post(':address/reports')
+  @Idempotent()
   @ApiOperation({
     summary: 'Report an address for abuse',
     description: "Feeds the `local` source's score at once (the address's cached answer is dropped).",

@@ -4,6 +4,7 @@ import { CreateAiUsage1795615000001 } from './1795615000001-CreateAiUsage';
 import { CreateIpTables1795615000100 } from './1795615000100-CreateIpTables';
 import { CreateAnalyses1795615000200 } from './1795615000200-CreateAnalyses';
 import { CreateWebhooks1795615000400 } from './1795615000400-CreateWebhooks';
+import { CreateIdempotencyKeys1795615000500 } from './1795615000500-CreateIdempotencyKeys';
 import { AccountsIdentitiesAndRevocations1795615000600 } from './1795615000600-AccountsIdentitiesAndRevocations';
 import { AnalysesPerceptualHashAndModeration1795615000800 } from './1795615000800-AnalysesPerceptualHashAndModeration';
 
@@ -14,6 +15,7 @@ export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [
   CreateIpTables1795615000100,
   CreateAnalyses1795615000200,
   CreateWebhooks1795615000400,
+  CreateIdempotencyKeys1795615000500,
   AccountsIdentitiesAndRevocations1795615000600,
   AnalysesPerceptualHashAndModeration1795615000800,
 ];
