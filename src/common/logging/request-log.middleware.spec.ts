@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { Request, Response } from 'express';
 import type { AppSettings } from '../../config/config.types';
 import { createRootLogger } from './logger-options';
-import { levelOf, requestLogMiddleware } from './request-log.middleware';
+import { levelOf, requestLogMiddleware, responseInFlight } from './request-log.middleware';
 
 describe('levelOf', () => {
   it.each([
@@ -43,10 +43,20 @@ describe('requestLogMiddleware', () => {
       route: { path: '/v1/ip/:address' },
       baseUrl: '',
       user: { id: 'user-1' },
+      socket: new EventEmitter(),
     } as unknown as Request;
     const res = Object.assign(new EventEmitter(), { statusCode: status, writableFinished: finished });
     return { req, res: res as unknown as Response & EventEmitter };
   }
+
+  it('knows the response in flight on a connection until it closes (for answers the server cuts short)', () => {
+    const { middleware } = setUp();
+    const { req, res } = exchange('/v1/ip/8.8.8.8', 200);
+    middleware(req, res, () => undefined);
+    expect(responseInFlight(req.socket)).toBe(res);
+    res.emit('close');
+    expect(responseInFlight(req.socket)).toBeUndefined();
+  });
 
   it('writes one line when the response closes, with route, status, time, client and user; never the query', () => {
     const { lines, middleware } = setUp();
