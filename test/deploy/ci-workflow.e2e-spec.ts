@@ -63,10 +63,12 @@ describe('.github/workflows/ci.yml', () => {
     expect(workflow.permissions).toEqual({ contents: 'read' });
   });
 
-  it('pins every action to a major version tag', () => {
+  it('pins every action to a full commit SHA, its version in a comment for Dependabot and readers', () => {
     const all = Object.values(workflow.jobs).flatMap(uses).filter(Boolean);
     expect(all.length).toBeGreaterThan(0);
-    expect(all.filter((action) => !/^[\w.-]+\/[\w.-]+@v\d+$/.test(action))).toEqual([]);
+    expect(all.filter((action) => !/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/.test(action))).toEqual([]);
+    const pinnedLines = workflowText.split('\n').filter((line) => /uses: /.test(line));
+    expect(pinnedLines.filter((line) => !/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/.test(line))).toEqual([]);
   });
 
   describe('test job', () => {
@@ -128,8 +130,17 @@ describe('.github/workflows/ci.yml', () => {
       const login = docker.steps.find((step) => step.uses?.startsWith('docker/login-action@'));
       expect(login?.if).toBe(onTagsOnly);
       expect(login?.with?.registry).toBe('ghcr.io');
-      expect(uses(docker)).toContain('docker/metadata-action@v5');
+      expect(uses(docker).some((action) => action?.startsWith('docker/metadata-action@'))).toBe(true);
+      expect(pushing[0].with?.platforms).toBe('linux/amd64,linux/arm64');
+      const qemu = docker.steps.find((step) => step.uses?.startsWith('docker/setup-qemu-action@'));
+      expect(qemu?.if).toBe(onTagsOnly);
       expect(docker.permissions).toEqual({ contents: 'read', packages: 'write' });
+    });
+
+    it('keeps a CycloneDX SBOM of the image and fails on a fixable high or critical vulnerability', () => {
+      expect(runs(docker)).toMatch(/npm sbom --sbom-format cyclonedx/);
+      const scan = docker.steps.find((step) => step.uses?.startsWith('aquasecurity/trivy-action@'));
+      expect(scan?.with).toMatchObject({ 'image-ref': 'argus:ci', severity: 'HIGH,CRITICAL', 'exit-code': '1' });
     });
 
     it('smoke-tests the built image: health check, uid 1000, readiness, SIGTERM exit 0', () => {
