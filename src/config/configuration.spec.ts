@@ -36,6 +36,41 @@ describe('buildConfig', () => {
     expect(sut.ipIntel).toMatchObject({ cacheTtlMs: 6 * 3_600_000, maliciousAt: 75, suspiciousAt: 25 });
   });
 
+  it('migrates at start by default and sizes the pool at 10; DB_MIGRATIONS and DATABASE_POOL_MAX are bounded', () => {
+    expect(buildConfig({}).database).toMatchObject({ migrations: 'auto', poolMax: 10 });
+    expect(buildConfig({ DB_MIGRATIONS: 'off', DATABASE_POOL_MAX: '4' }).database).toMatchObject({ migrations: 'off', poolMax: 4 });
+    const problems = problemsOf({ DB_MIGRATIONS: 'sometimes', DATABASE_POOL_MAX: '0' });
+    expect(problems.some((p) => p.startsWith('DB_MIGRATIONS'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('DATABASE_POOL_MAX'))).toBe(true);
+  });
+
+  it('accepts JWT_SECRET_PREVIOUS only beside a different JWT_SECRET of at least 32 bytes', () => {
+    const current = 'c'.repeat(40);
+    const previous = 'p'.repeat(40);
+    expect(buildConfig({ JWT_SECRET: current, JWT_SECRET_PREVIOUS: previous }).auth.jwtSecretPrevious).toBe(previous);
+    expect(problemsOf({ JWT_SECRET: current, JWT_SECRET_PREVIOUS: 'short' })).toContain(
+      'JWT_SECRET_PREVIOUS: must be at least 32 bytes',
+    );
+    expect(problemsOf({ JWT_SECRET_PREVIOUS: previous })).toContain(
+      'JWT_SECRET_PREVIOUS: needs JWT_SECRET (the new secret) set too',
+    );
+    expect(problemsOf({ JWT_SECRET: current, JWT_SECRET_PREVIOUS: current })).toContain(
+      'JWT_SECRET_PREVIOUS: must differ from JWT_SECRET',
+    );
+  });
+
+  it('takes AUTH_SHARED_* all three or none', () => {
+    const shared = {
+      AUTH_SHARED_SECRET: 's'.repeat(40),
+      AUTH_SHARED_ISSUER: 'https://project.supabase.co/auth/v1',
+      AUTH_SHARED_AUDIENCE: 'authenticated',
+    };
+    expect(buildConfig(shared).auth).toMatchObject({ sharedIssuer: shared.AUTH_SHARED_ISSUER, sharedAudience: 'authenticated' });
+    expect(problemsOf({ AUTH_SHARED_SECRET: shared.AUTH_SHARED_SECRET })).toContain(
+      'AUTH_SHARED_SECRET, AUTH_SHARED_ISSUER and AUTH_SHARED_AUDIENCE: set all three or none',
+    );
+  });
+
   it('bounds a whole request by REQUEST_TIMEOUT_S (default 120 s)', () => {
     expect(buildConfig({}).app.requestTimeoutMs).toBe(120_000);
     expect(buildConfig({ REQUEST_TIMEOUT_S: '5' }).app.requestTimeoutMs).toBe(5_000);
