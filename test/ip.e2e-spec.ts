@@ -64,6 +64,11 @@ describe(`IP reputation (CONTRACT §4) — ${servicesMode ? 'PostgreSQL + Redis'
         usageType: 'Data Center/Web Hosting/Transit',
         domain: 'transit.example',
         isTor: true,
+        // From the shipped offline datasets (exact values: ip-enrichment.e2e-spec.ts).
+        asn: expect.any(Number),
+        asOrg: expect.any(String),
+        network: expect.stringMatching(/^45\.\d+\.\d+\.\d+\/\d+$/),
+        allowlisted: false,
         sources: [
           {
             provider: 'abuseipdb',
@@ -428,16 +433,19 @@ describe('IP reputation without AbuseIPDB (embedded default)', () => {
   });
   afterAll(() => s?.t.close());
 
-  it('answers from the users’ reports alone: 1, 2, 3 distinct reporters → 30, 60, 90', async () => {
+  // Revision 2 of the contract: with no broad-coverage source an unreported address is `unknown`
+  // (not clean), a repeat report within 24 h does not count again, and reports alone stop at
+  // suspicious (the third reporter's 90 is capped at 74).
+  it('answers from the users’ reports alone: unknown, then 1, 2, 3 distinct reporters → 30, 60, 74 (capped)', async () => {
     const ip = freshPublicIp();
     const first = await s.get(ipPath(ip)).expect(200);
-    expect(first.body).toMatchObject({ score: 0, verdict: 'clean', sources: [{ provider: 'local', score: null }] });
+    expect(first.body).toMatchObject({ score: null, verdict: 'unknown', sources: [{ provider: 'local', score: null }] });
 
     const reporters = [s.user, await registerUser(s.t), await registerUser(s.t)];
     const expected = [
-      [30, 'suspicious'],
-      [60, 'suspicious'],
-      [90, 'malicious'],
+      [30, 30, 'suspicious'],
+      [60, 60, 'suspicious'],
+      [90, 74, 'suspicious'],
     ];
     for (const [index, reporter] of reporters.entries()) {
       const as = suiteFor(s.t, reporter);
@@ -445,13 +453,13 @@ describe('IP reputation without AbuseIPDB (embedded default)', () => {
       // The same user reporting again still counts once.
       await as.post(ipPath(ip, '/reports'), { categories: [22] }).expect(201);
       const res = await as.get(ipPath(ip)).expect(200);
-      const [score, verdict] = expected[index];
+      const [localScore, score, verdict] = expected[index];
       expect(res.body).toMatchObject({ score, verdict, cached: false });
       expect(res.body.sources).toEqual([
         expect.objectContaining({
           provider: 'local',
-          score,
-          totalReports: (index + 1) * 2,
+          score: localScore,
+          totalReports: index + 1,
           distinctReporters: index + 1,
           categories: [18, 22],
         }),

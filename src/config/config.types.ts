@@ -79,6 +79,19 @@ export interface IpIntelSettings {
   maliciousAt: number;
   suspiciousAt: number;
   blocklists: string[];
+  /** IP_ENRICHMENT_DIR: files here replace the shipped enrichment datasets (same names). */
+  enrichmentDir?: string;
+  /** IP_FEEDS: `name=url` entries (http, https or file URLs). */
+  feeds: IpFeedSetting[];
+  /** IP_FEEDS_REFRESH (default 1h, at least 1m). */
+  feedsRefreshMs: number;
+  /** IP_ALLOWLIST: CIDRs, single addresses and `AS<number>` entries, as written. */
+  allowlist: string[];
+}
+
+export interface IpFeedSetting {
+  name: string;
+  url: string;
 }
 
 export interface S3Settings {

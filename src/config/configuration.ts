@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import * as ipaddr from 'ipaddr.js';
 import { AppConfig, AppSettings, ModelPrice, NodeEnv } from './config.types';
 import { EnvReader, RawEnv } from './env-reader';
 
@@ -54,6 +55,7 @@ export function buildConfig(env: RawEnv): AppConfig {
       maliciousAt: read.int('IP_VERDICT_MALICIOUS_AT', 75, 1, 100),
       suspiciousAt: read.int('IP_VERDICT_SUSPICIOUS_AT', 25, 1, 100),
       blocklists: read.list('IP_BLOCKLISTS').map((path) => resolve(path)),
+      ...readIpIntelligence(read),
     },
     storage: {
       driver: read.oneOf('STORAGE_DRIVER', ['local', 's3'] as const, 'local'),
@@ -185,6 +187,49 @@ function readWebhooks(read: EnvReader): AppConfig['webhooks'] {
     pollMs: read.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
     timeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, 50, 10_000),
   };
+}
+
+const FEED_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** IP_ENRICHMENT_DIR, IP_FEEDS, IP_FEEDS_REFRESH, IP_ALLOWLIST (docs/operations.md, "IP feeds"). */
+function readIpIntelligence(
+  read: EnvReader,
+): Pick<AppConfig['ipIntel'], 'enrichmentDir' | 'feeds' | 'feedsRefreshMs' | 'allowlist'> {
+  const enrichmentDir = read.string('IP_ENRICHMENT_DIR');
+  const feeds: Array<{ name: string; url: string }> = [];
+  for (const entry of read.list('IP_FEEDS')) {
+    const equals = entry.indexOf('=');
+    const name = entry.slice(0, equals).trim();
+    const url = entry.slice(equals + 1).trim();
+    if (equals <= 0 || !FEED_NAME.test(name) || !isFeedUrl(url)) {
+      read.fail('IP_FEEDS: each entry must be name=url (name: a-z, 0-9, _ or -; url: http, https or file)');
+    } else if (feeds.some((feed) => feed.name === name)) {
+      read.fail(`IP_FEEDS: the feed name "${name}" is used twice`);
+    } else {
+      feeds.push({ name, url });
+    }
+  }
+  const allowlist = read.list('IP_ALLOWLIST');
+  const bad = allowlist.filter((value) => !/^AS\d{1,10}$/i.test(value) && !isCidrOrAddress(value));
+  if (bad.length > 0) read.fail('IP_ALLOWLIST: each entry must be a CIDR, an IP address or AS<number>');
+  return {
+    enrichmentDir: enrichmentDir === undefined ? undefined : resolve(enrichmentDir),
+    feeds,
+    feedsRefreshMs: read.durationMs('IP_FEEDS_REFRESH', '1h', 60_000, 7 * DAY),
+    allowlist: allowlist.filter((value) => !bad.includes(value)),
+  };
+}
+
+function isFeedUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:', 'file:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function isCidrOrAddress(value: string): boolean {
+  return value.includes('/') ? ipaddr.isValidCIDR(value) : ipaddr.isValid(value);
 }
 
 function readKeyExpiries(read: EnvReader, env: RawEnv): Record<string, Date> {

@@ -6,14 +6,15 @@ import type { ParsedIp } from './ip-address';
 import { assess, Assessment, resolveSources, SourceOutcome } from './ip-assessment';
 import type { ProviderAnswer } from './ip-reputation.types';
 import type { VerdictThresholds } from './ip-scoring';
+import { IpFeedsService } from './feeds/ip-feeds.service';
 import { IP_INTEL_PROVIDERS, IpIntelProvider } from './providers/ip-intel-provider';
 import { sourceErrorCode } from './providers/source-error-code';
 import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
 
 /**
  * One fresh lookup of a public address: every configured provider asked concurrently, failures
- * replaced by the address's previous answers where there are any (stale-if-error), the sources
- * scored, and the result appended to the address's history. A provider failure never fails the
+ * replaced by the address's previous answers where there are any (stale-if-error), the feeds'
+ * hits added, the sources scored, and the result appended to the address's history. A provider failure never fails the
  * lookup.
  */
 @Injectable()
@@ -24,6 +25,7 @@ export class IpAssessmentService {
   constructor(
     @Inject(IP_INTEL_PROVIDERS) private readonly providers: IpIntelProvider[],
     private readonly snapshots: IpSnapshotsRepository,
+    private readonly feeds: IpFeedsService,
     config: ConfigService<AppConfig, true>,
   ) {
     const { maliciousAt, suspiciousAt } = config.get('ipIntel', { infer: true });
@@ -35,7 +37,9 @@ export class IpAssessmentService {
     const outcomes = await Promise.all(this.providers.map((provider) => this.ask(provider, ip)));
     const anyFailed = outcomes.some((outcome) => 'error' in outcome);
     const previous = anyFailed ? await this.previousAnswers(ip.ip) : [];
-    const assessment = assess(resolveSources(outcomes, previous), this.thresholds, checkedAt);
+    // Feeds are in memory and never fail: only their hits are sources (docs/api.md, "Feeds").
+    const sources = [...resolveSources(outcomes, previous), ...this.feeds.match(ip)];
+    const assessment = assess(sources, this.thresholds, checkedAt, this.feeds.isTor(ip));
     await this.record(ip.ip, assessment);
     return assessment;
   }

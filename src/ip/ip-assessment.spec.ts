@@ -1,10 +1,27 @@
-import { assess, isDegraded, notApplicable, resolveSources, SourceOutcome, toReputation } from './ip-assessment';
+import {
+  allowlisted,
+  assess,
+  isDegraded,
+  kindOfProvider,
+  notApplicable,
+  resolveSources,
+  SourceOutcome,
+  toReputation,
+} from './ip-assessment';
 import { parseIpAddress } from './ip-address';
 import type { ProviderAnswer } from './ip-reputation.types';
+import type { IpEnrichment } from './enrichment/ip-enrichment-data';
 
 const THRESHOLDS = { maliciousAt: 75, suspiciousAt: 25 };
 const NOW = new Date('2030-06-01T12:00:00.000Z');
 const EARLIER = '2030-05-30T08:00:00.000Z';
+const ENRICHMENT: IpEnrichment = {
+  asn: 15169,
+  asOrg: 'Google LLC',
+  network: '8.8.8.0/24',
+  country: 'US',
+  usageType: 'hosting',
+};
 
 function answer(provider: string, fields: Partial<ProviderAnswer> = {}): ProviderAnswer {
   return {
@@ -36,7 +53,8 @@ describe('resolveSources', () => {
   it("stands in the failed provider's earlier answer, marked stale with the current error", () => {
     const earlier = answer('abuseipdb', { score: 90, fetchedAt: EARLIER });
     const [resolved] = sut([failed('abuseipdb')], [answer('local'), earlier]);
-    expect(resolved).toEqual({ ...earlier, stale: true, error: 'timeout' });
+    // An answer stored before sources declared their kind gets it from the provider's name.
+    expect(resolved).toEqual({ ...earlier, kind: 'broad', stale: true, error: 'timeout' });
   });
 
   it('carries a stand-in forward again when the provider is still failing', () => {
@@ -57,7 +75,20 @@ describe('resolveSources', () => {
       categories: [],
       fetchedAt: NOW.toISOString(),
       error: 'timeout',
+      kind: 'broad',
     });
+  });
+});
+
+describe('kindOfProvider', () => {
+  it.each([
+    ['abuseipdb', 'broad'],
+    ['local', 'reports'],
+    ['blocklist', 'list'],
+    ['feed:firehol_level1', 'list'],
+    ['something-else', undefined],
+  ])('%s → %s', (provider, kind) => {
+    expect(kindOfProvider(provider)).toBe(kind);
   });
 });
 
@@ -98,10 +129,10 @@ describe('toReputation', () => {
       isTor: false,
     };
     const sources = [
-      answer('abuseipdb', { score: 0, details, distinctReporters: 1 }),
-      answer('local', { score: null, hasData: false }),
+      answer('abuseipdb', { score: 0, details, distinctReporters: 1, kind: 'broad' }),
+      answer('local', { score: null, hasData: false, kind: 'reports' }),
     ];
-    const reputation = toReputation(parsed, assess(sources, THRESHOLDS, NOW), true);
+    const reputation = toReputation(parsed, assess(sources, THRESHOLDS, NOW), true, ENRICHMENT);
     expect(reputation).toEqual({
       ip: '8.8.8.8',
       version: 4,
@@ -109,6 +140,10 @@ describe('toReputation', () => {
       score: 0,
       verdict: 'clean',
       ...details,
+      asn: 15169,
+      asOrg: 'Google LLC',
+      network: '8.8.8.0/24',
+      allowlisted: false,
       sources: [
         {
           provider: 'abuseipdb',
@@ -131,6 +166,20 @@ describe('toReputation', () => {
       cached: true,
       stale: false,
       checkedAt: NOW.toISOString(),
+    });
+  });
+
+  it('falls back on the offline enrichment without provider details, and takes isTor from the tor feed', () => {
+    const sources = [answer('local', { score: 30, kind: 'reports' })];
+    const reputation = toReputation(parsed, assess(sources, THRESHOLDS, NOW, true), false, ENRICHMENT);
+    expect(reputation).toMatchObject({
+      country: 'US',
+      isp: 'Google LLC',
+      usageType: 'hosting',
+      domain: null,
+      isTor: true,
+      asn: 15169,
+      network: '8.8.8.0/24',
     });
   });
 
@@ -158,10 +207,28 @@ describe('notApplicable', () => {
       usageType: null,
       domain: null,
       isTor: null,
+      asn: null,
+      asOrg: null,
+      network: null,
+      allowlisted: false,
       sources: [],
       cached: false,
       stale: false,
       checkedAt: NOW.toISOString(),
+    });
+  });
+});
+
+describe('allowlisted', () => {
+  it('answers clean, score 0, no sources, with the enrichment', () => {
+    expect(allowlisted(parseIpAddress('8.8.8.8'), ENRICHMENT, NOW)).toMatchObject({
+      score: 0,
+      verdict: 'clean',
+      allowlisted: true,
+      sources: [],
+      asn: 15169,
+      country: 'US',
+      usageType: 'hosting',
     });
   });
 });

@@ -8,6 +8,18 @@ import type { ProviderAnswer } from './ip-reputation.types';
 import { DEGRADED_CACHE_TTL_MS, IpReputationService } from './ip-reputation.service';
 import { FreshReputation, IpResultCache } from './ip-result-cache';
 import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
+import { IpAllowlistService } from './allowlist/ip-allowlist.service';
+import { IpEnrichmentService } from './enrichment/ip-enrichment.service';
+import type { IpEnrichment } from './enrichment/ip-enrichment-data';
+
+const ALLOWLISTED = '8.8.8.8';
+const ENRICHMENT: IpEnrichment = {
+  asn: 15169,
+  asOrg: 'Google LLC',
+  network: '8.8.4.0/24',
+  country: 'US',
+  usageType: 'hosting',
+};
 
 const SIX_HOURS_MS = 6 * 60 * 60 * 1000;
 const CHECKED_AT = new Date('2030-06-01T12:00:00.000Z');
@@ -49,7 +61,7 @@ describe('IpReputationService', () => {
     const assessments = {
       assess: async (ip: ParsedIp): Promise<Assessment> => {
         assessed.push(ip);
-        return { score: 10, verdict: 'clean', sources, checkedAt: CHECKED_AT };
+        return { score: 10, verdict: 'clean', sources, checkedAt: CHECKED_AT, isTor: null };
       },
     } as unknown as IpAssessmentService;
     const config = {
@@ -60,29 +72,68 @@ describe('IpReputationService', () => {
       cache as unknown as IpResultCache,
       {} as IpSnapshotsRepository,
       {} as IpLookupLimiter,
+      { lookup: async () => ENRICHMENT } as unknown as IpEnrichmentService,
+      {
+        match: async (ip: ParsedIp) => (ip.ip === ALLOWLISTED ? { value: `${ip.ip}/32` } : undefined),
+      } as unknown as IpAllowlistService,
       config,
     );
   });
 
+  it('answers an allowlisted address clean without assessing or caching it', async () => {
+    const res = await sut.lookup(ALLOWLISTED);
+    expect(res).toMatchObject({
+      ip: ALLOWLISTED,
+      score: 0,
+      verdict: 'clean',
+      allowlisted: true,
+      sources: [],
+      asn: 15169,
+    });
+    expect(assessed).toEqual([]);
+    expect(cache.stored).toEqual([]);
+  });
+
+  it('adds the offline enrichment to a fresh answer (AbuseIPDB details first)', async () => {
+    const res = await sut.lookup('8.8.4.4');
+    expect(res).toMatchObject({
+      asn: 15169,
+      asOrg: 'Google LLC',
+      network: '8.8.4.0/24',
+      country: 'US',
+      isp: 'Google LLC',
+    });
+    expect(res).toMatchObject({ usageType: 'hosting', allowlisted: false });
+    sources = [
+      answer({ details: { country: 'DE', isp: 'X', usageType: 'Fixed Line ISP', domain: null, isTor: false } }),
+    ];
+    expect(await sut.lookup('8.8.4.5')).toMatchObject({
+      country: 'DE',
+      isp: 'X',
+      usageType: 'Fixed Line ISP',
+      asn: 15169,
+    });
+  });
+
   it('caches a healthy answer for IP_CACHE_TTL', async () => {
-    await sut.lookup('8.8.8.8');
+    await sut.lookup('8.8.4.4');
     expect(cache.stored[0].ttlMs).toBe(SIX_HOURS_MS);
   });
 
   it('caches an answer with a failed source for at most a minute', async () => {
     sources = [answer({ score: null, hasData: false, error: 'timeout' })];
-    await sut.lookup('8.8.8.8');
+    await sut.lookup('8.8.4.4');
     expect(cache.stored[0].ttlMs).toBe(DEGRADED_CACHE_TTL_MS);
   });
 
   it('caches an answer with a stale stand-in for at most a minute', async () => {
     sources = [answer({ stale: true, error: 'unavailable' })];
-    await sut.lookup('8.8.8.8');
+    await sut.lookup('8.8.4.4');
     expect(cache.stored[0].ttlMs).toBe(DEGRADED_CACHE_TTL_MS);
   });
 
   it('caches without the per-request `cached` flag', async () => {
-    const res = await sut.lookup('8.8.8.8');
+    const res = await sut.lookup('8.8.4.4');
     expect(res.cached).toBe(false);
     expect(cache.stored[0].value).not.toHaveProperty('cached');
   });

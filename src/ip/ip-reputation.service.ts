@@ -7,7 +7,9 @@ import { AppConfig } from '../config/config.types';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { isPublicScope, ParsedIp } from './ip-address';
 import { parseClientAddress } from './ip-address.input';
-import { isDegraded, notApplicable, toReputation } from './ip-assessment';
+import { IpAllowlistService } from './allowlist/ip-allowlist.service';
+import { IpEnrichmentService } from './enrichment/ip-enrichment.service';
+import { allowlisted, isDegraded, notApplicable, toReputation } from './ip-assessment';
 import { IpAssessmentService } from './ip-assessment.service';
 import { IpLookupLimiter } from '../rate-limit/ip-lookup-limiter.service';
 import type { IpHistory, IpLookupFailure, IpLookupItem, IpReputation } from './ip-reputation.types';
@@ -35,6 +37,8 @@ export class IpReputationService {
     private readonly results: IpResultCache,
     private readonly snapshots: IpSnapshotsRepository,
     private readonly limiter: IpLookupLimiter,
+    private readonly enrichment: IpEnrichmentService,
+    private readonly allowlist: IpAllowlistService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.cacheTtlMs = config.get('ipIntel.cacheTtlMs', { infer: true });
@@ -85,14 +89,22 @@ export class IpReputationService {
     };
   }
 
-  private lookupParsed(ip: ParsedIp): Promise<IpReputation> {
-    if (!isPublicScope(ip.scope)) return Promise.resolve(notApplicable(ip, new Date()));
-    return this.results.getOrCompute(ip.ip, () => this.fresh(ip)).then(({ value, cached }) => ({ ...value, cached }));
+  /**
+   * The allowlist is asked before the cache (in memory, docs/api.md "Allowlist"): an allowlisted
+   * address is answered clean without any source, and a new entry needs no cache purge.
+   */
+  private async lookupParsed(ip: ParsedIp): Promise<IpReputation> {
+    if (!isPublicScope(ip.scope)) return notApplicable(ip, new Date());
+    if ((await this.allowlist.match(ip)) !== undefined) {
+      return allowlisted(ip, await this.enrichment.lookup(ip.bytes), new Date());
+    }
+    const { value, cached } = await this.results.getOrCompute(ip.ip, () => this.fresh(ip));
+    return { ...value, cached };
   }
 
   private async fresh(ip: ParsedIp): Promise<FreshReputation> {
-    const assessment = await this.assessments.assess(ip);
-    const { cached: _cached, ...value } = toReputation(ip, assessment, false);
+    const [assessment, enrichment] = await Promise.all([this.assessments.assess(ip), this.enrichment.lookup(ip.bytes)]);
+    const { cached: _cached, ...value } = toReputation(ip, assessment, false, enrichment);
     const ttlMs = isDegraded(assessment.sources) ? Math.min(this.cacheTtlMs, DEGRADED_CACHE_TTL_MS) : this.cacheTtlMs;
     return { value, ttlMs };
   }

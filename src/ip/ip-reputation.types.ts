@@ -21,6 +21,8 @@ export interface ProviderAnswer extends SourceAnswer {
   distinctReporters?: number;
   /** Names of the lists that contain the address (the `blocklist` source). */
   lists?: string[];
+  /** A feed's hit (`feed:<name>` sources): always true, a feed that does not list the address is not shown. */
+  listed?: boolean;
   details?: NetworkDetails;
 }
 
@@ -35,6 +37,7 @@ export interface IpSourceResult {
   categories: number[];
   fetchedAt: string;
   lists?: string[];
+  listed?: boolean;
   /** A short, safe failure code (`timeout`, `unavailable`, `circuit-open`, …). */
   error?: string;
   /** This answer comes from the address's latest snapshot because the provider failed now. */
@@ -43,13 +46,19 @@ export interface IpSourceResult {
 
 export type IpReputationVerdict = IpVerdict | 'not-applicable';
 
-/** The answer of `GET /v1/ip/:address` (CONTRACT §4). */
+/** The answer of `GET /v1/ip/:address` (docs/api.md, "IP reputation"). */
 export interface IpReputation extends NetworkDetails {
   ip: string;
   version: IpVersion;
   scope: IpScope;
   score: number | null;
   verdict: IpReputationVerdict;
+  /** From the offline datasets (docs/api.md, "Offline enrichment"); null where they have nothing. */
+  asn: number | null;
+  asOrg: string | null;
+  network: string | null;
+  /** On the allowlist (IP_ALLOWLIST or an admin entry): clean by decision, no source asked. */
+  allowlisted: boolean;
   sources: IpSourceResult[];
   /** True when no provider was asked for this request (cache hit, or a concurrent lookup shared). */
   cached: boolean;
@@ -98,6 +107,7 @@ export function toSourceResult(answer: ProviderAnswer): IpSourceResult {
     categories: answer.categories,
     fetchedAt: answer.fetchedAt,
     ...(answer.lists !== undefined ? { lists: answer.lists } : {}),
+    ...(answer.listed !== undefined ? { listed: answer.listed } : {}),
     ...(answer.error !== undefined ? { error: answer.error } : {}),
     ...(answer.stale ? { stale: true } : {}),
   };

@@ -52,5 +52,6 @@ export class IpResultCache {
 }
 
 function cacheKey(ip: string): string {
-  return `ip:reputation:v1:${ip}`;
+  // v2: answers carry asn, asOrg, network and allowlisted (an older replica's v1 answers lack them).
+  return `ip:reputation:v2:${ip}`;
 }

@@ -2,6 +2,7 @@ import {
   LOCAL_POINTS_PER_REPORTER,
   LocalReport,
   SourceAnswer,
+  SourceKind,
   aggregate,
   scoreLocalReports,
   verdictFor,
@@ -18,15 +19,21 @@ function answer(overrides: Partial<SourceAnswer> = {}): SourceAnswer {
     categories: [],
     fetchedAt: '2024-06-01T00:00:00.000Z',
     hasData: true,
+    // By default an AbuseIPDB-like answer: a broad-coverage source.
+    kind: 'broad',
     ...overrides,
   };
 }
 
-const noData = (provider: string): SourceAnswer => answer({ provider, score: null, hasData: false });
+const kindOf = (provider: string): SourceKind =>
+  provider === 'abuseipdb' ? 'broad' : provider === 'local' ? 'reports' : 'list';
+const noData = (provider: string): SourceAnswer =>
+  answer({ provider, score: null, hasData: false, kind: kindOf(provider) });
 const failed = (provider: string): SourceAnswer =>
-  answer({ provider, score: null, hasData: false, error: 'upstream timeout' });
+  answer({ provider, score: null, hasData: false, error: 'upstream timeout', kind: kindOf(provider) });
 const listHit = (provider: string): SourceAnswer =>
-  answer({ provider, score: 100, totalReports: 1, hasData: true, decisive: true });
+  answer({ provider, score: 100, totalReports: 1, hasData: true, decisive: true, kind: 'list' });
+const reports = (score: number): SourceAnswer => answer({ provider: 'local', score, kind: 'reports' });
 
 describe('aggregate', () => {
   const sut = aggregate;
@@ -86,8 +93,11 @@ describe('aggregate', () => {
       expect(sut([answer({ score: 0 }), answer({ provider: 'local', score: 60 })], thresholds).score).toBe(30);
     });
 
-    it('is clean with score 0 when every source answered but none has data', () => {
-      expect(sut([noData('local'), noData('spamhaus-drop')], thresholds)).toEqual({ score: 0, verdict: 'clean' });
+    it('is clean with score 0 when a broad source answered with nothing against the address', () => {
+      expect(sut([noData('abuseipdb'), noData('local'), noData('spamhaus-drop')], thresholds)).toEqual({
+        score: 0,
+        verdict: 'clean',
+      });
     });
 
     it('is unknown when none has data and a source failed: its silence is not evidence', () => {
@@ -95,7 +105,7 @@ describe('aggregate', () => {
     });
 
     it('still scores the evidence there is when a source failed', () => {
-      expect(sut([failed('abuseipdb'), answer({ provider: 'local', score: 30 })], thresholds)).toEqual({
+      expect(sut([failed('abuseipdb'), reports(30)], thresholds)).toEqual({
         score: 30,
         verdict: 'suspicious',
       });
@@ -147,6 +157,57 @@ describe('aggregate', () => {
       expect(sut([answer({ score: 250 })], thresholds).score).toBe(100);
       expect(sut([answer({ score: -5 })], thresholds).score).toBe(0);
     });
+  });
+});
+
+describe('aggregate: absence of evidence is not clean', () => {
+  const sut = aggregate;
+
+  it('is unknown, score null, when only reports and lists answered and none has anything', () => {
+    expect(sut([noData('local'), noData('feed:firehol')], thresholds)).toEqual({ score: null, verdict: 'unknown' });
+  });
+
+  it('is unknown when the reports are too faint to be suspicious and no broad source answered', () => {
+    expect(sut([reports(10)], thresholds)).toEqual({ score: null, verdict: 'unknown' });
+  });
+
+  it('is unknown when the broad source failed with no earlier answer', () => {
+    expect(sut([failed('abuseipdb'), noData('local')], thresholds)).toEqual({ score: null, verdict: 'unknown' });
+  });
+
+  it('is clean when the broad source answers from a stale snapshot', () => {
+    const stale = answer({ score: 5, error: 'timeout', stale: true });
+    expect(sut([stale, noData('local')], thresholds)).toEqual({ score: 5, verdict: 'clean' });
+  });
+
+  it('still says suspicious or malicious without a broad source when there is evidence', () => {
+    expect(sut([reports(30)], thresholds)).toEqual({ score: 30, verdict: 'suspicious' });
+    expect(sut([listHit('feed:spamhaus-drop'), noData('local')], thresholds)).toEqual({
+      score: 100,
+      verdict: 'malicious',
+    });
+  });
+
+  it('treats a source of no declared kind as not broad', () => {
+    expect(sut([answer({ provider: 'other', score: 0, kind: undefined })], thresholds).verdict).toBe('unknown');
+  });
+});
+
+describe('aggregate: reports alone cannot condemn', () => {
+  const sut = aggregate;
+
+  it('caps reports alone just below the malicious threshold', () => {
+    expect(sut([reports(90)], thresholds)).toEqual({ score: 74, verdict: 'suspicious' });
+    expect(sut([reports(100)], { maliciousAt: 60, suspiciousAt: 10 })).toEqual({ score: 59, verdict: 'suspicious' });
+  });
+
+  it('does not cap when another source has evidence too', () => {
+    expect(sut([reports(90), answer({ score: 80 })], thresholds)).toEqual({ score: 85, verdict: 'malicious' });
+    expect(sut([reports(90), listHit('feed:firehol')], thresholds)).toEqual({ score: 100, verdict: 'malicious' });
+  });
+
+  it('caps when the other sources have nothing on the address', () => {
+    expect(sut([reports(90), noData('feed:firehol')], thresholds)).toEqual({ score: 74, verdict: 'suspicious' });
   });
 });
 

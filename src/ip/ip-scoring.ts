@@ -1,6 +1,6 @@
 /*
- * How an address gets its score and verdict
- * ==========================================
+ * How an address gets its score and verdict (docs/api.md, "Verdicts")
+ * ===================================================================
  *
  * 1. Only evidence counts. A source is *counted* when it answered — now, or earlier through a
  *    stale answer standing in for a failing provider — and has data on the address (reports, a
@@ -8,16 +8,25 @@
  *    Failed sources with no earlier answer, and sources with nothing on the address (no local
  *    reports, not on a list), are left out: they neither lower nor raise the score.
  * 2. Score = the weighted mean of the counted sources' scores (weight 1 unless set; weight 0 makes
- *    a source informational only), raised to the score of any counted *decisive* source. A
- *    blocklist hit is decisive: one authoritative listing is enough, and other sources' silence
- *    cannot water it down. Scores are clamped to 0–100 and the result is rounded to an integer.
- * 3. Sources answered but none counted (nothing on the address anywhere) → 0, clean — but only
- *    when every source answered. If one failed with no stale answer, its silence is not evidence:
- *    what it would have said is unknown, so the result is null, unknown (a provider outage must
- *    not turn every address "clean"). No source answered at all → null, unknown.
- * 4. Verdict: score ≥ maliciousAt → malicious; ≥ suspiciousAt → suspicious; otherwise clean.
+ *    a source informational only), raised to the score of any counted *decisive* source. A list or
+ *    feed hit is decisive: one authoritative listing is enough, and other sources' silence cannot
+ *    water it down. Scores are clamped to 0–100 and the result is rounded to an integer.
+ * 3. Absence of evidence is not clean. A score below the suspicious threshold is `clean` only when
+ *    a *broad-coverage* source (AbuseIPDB: it knows most of the Internet, so its silence means
+ *    something) answered; otherwise the answer is `unknown` with a null score. The users' reports
+ *    and lists that do not hold the address cannot vouch for it, and neither can a broad source
+ *    that failed with no earlier answer (a provider outage must not turn every address "clean").
+ *    No source answered at all → null, unknown. (An allowlisted address never reaches this rule:
+ *    it is clean by decision — see ip-allowlist.service.ts.)
+ * 4. Reports alone cannot condemn. When the only counted sources are the users' reports, the
+ *    score is capped just below the malicious threshold: a few throwaway accounts can make an
+ *    address `suspicious`, never `malicious`.
+ * 5. Verdict: score ≥ maliciousAt → malicious; ≥ suspiciousAt → suspicious; otherwise clean.
  *    (Non-public addresses are never scored: the caller answers "not-applicable".)
  */
+
+/** What kind of evidence a source gives (rules 3 and 4 above). */
+export type SourceKind = 'broad' | 'list' | 'reports';
 
 export interface SourceAnswer {
   provider: string;
@@ -35,8 +44,10 @@ export interface SourceAnswer {
   hasData: boolean;
   /** Share in the weighted mean; 1 when omitted. */
   weight?: number;
-  /** When counted, its score is a floor for the final score (blocklist hits). */
+  /** When counted, its score is a floor for the final score (blocklist and feed hits). */
   decisive?: boolean;
+  /** See SourceKind; a source without one is neither broad nor reports-only. */
+  kind?: SourceKind;
 }
 
 export type IpVerdict = 'clean' | 'suspicious' | 'malicious' | 'unknown';
@@ -57,15 +68,20 @@ const DEFAULT_WEIGHT = 1;
 
 export function aggregate(sources: readonly SourceAnswer[], thresholds: VerdictThresholds): AggregateResult {
   if (!sources.some(hasAnswered)) {
-    return { score: null, verdict: 'unknown' };
+    return UNKNOWN;
   }
   const counted = sources.filter(isCounted);
-  if (counted.length === 0 && !sources.every(hasAnswered)) {
-    return { score: null, verdict: 'unknown' };
+  let score = Math.round(Math.max(weightedMean(counted), decisiveFloor(counted)));
+  if (score < thresholds.suspiciousAt && !sources.some((source) => source.kind === 'broad' && hasAnswered(source))) {
+    return UNKNOWN;
   }
-  const score = Math.round(Math.max(weightedMean(counted), decisiveFloor(counted)));
+  if (counted.every((source) => source.kind === 'reports')) {
+    score = Math.min(score, thresholds.maliciousAt - 1);
+  }
   return { score, verdict: verdictFor(score, thresholds) };
 }
+
+const UNKNOWN: AggregateResult = { score: null, verdict: 'unknown' };
 
 export function verdictFor(score: number | null, thresholds: VerdictThresholds): IpVerdict {
   if (score === null) {
@@ -115,8 +131,9 @@ function clampScore(score: number): number {
  * where age_r is the time since reporter r's most recent report of the address (a future date
  * counts as now). Each user counts once however often they report, so a single user can push an
  * address to at most 30 (suspicious, fading below 25 after about 8 days without a new report);
- * it takes three distinct recent reporters to reach 75 (malicious). Old reports fade with a
- * 30-day half-life, so an address cleaned up months ago drifts back to 0.
+ * three distinct recent reporters reach 90 — which `aggregate` caps below the malicious threshold
+ * when nothing but reports speaks against the address (rule 4). Old reports fade with a 30-day
+ * half-life, so an address cleaned up months ago drifts back to 0.
  */
 
 export const LOCAL_POINTS_PER_REPORTER = 30;

@@ -6,7 +6,11 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { OutboundHttpModule } from '../outbound-http/outbound-http.module';
 import { AppConfig } from '../config/config.types';
+import { IpAllowlistService } from './allowlist/ip-allowlist.service';
+import { IpEnrichmentService } from './enrichment/ip-enrichment.service';
+import { IpAllowlistEntry } from './entities/ip-allowlist-entry.entity';
 import { IpReport } from './entities/ip-report.entity';
+import { IpFeedsService } from './feeds/ip-feeds.service';
 import { IpSnapshot } from './entities/ip-snapshot.entity';
 import { IpAssessmentService } from './ip-assessment.service';
 import { IpController } from './ip.controller';
@@ -17,15 +21,23 @@ import { AbuseIpDbProvider } from './providers/abuseipdb.provider';
 import { BlocklistProvider } from './providers/blocklist.provider';
 import { IP_INTEL_PROVIDERS, IpIntelProvider } from './providers/ip-intel-provider';
 import { LocalReportsProvider } from './providers/local-reports.provider';
+import { IpAllowlistRepository } from './repositories/ip-allowlist.repository';
 import { IpReportsRepository } from './repositories/ip-reports.repository';
 import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
 
 /**
- * IP reputation (CONTRACT §4). Sources: `abuseipdb` when ABUSEIPDB_API_KEY is set, `local` (the
- * users' reports) always, `blocklist` when IP_BLOCKLISTS is set.
+ * IP reputation (docs/api.md). Sources: `abuseipdb` when ABUSEIPDB_API_KEY is set, `local` (the
+ * users' reports) always, `blocklist` when IP_BLOCKLISTS is set, `feed:<name>` hits of IP_FEEDS;
+ * offline enrichment (ASN, country, hosting) and the allowlist always.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([IpSnapshot, IpReport]), OutboundHttpModule, CacheModule, MetricsModule, RateLimitModule],
+  imports: [
+    TypeOrmModule.forFeature([IpSnapshot, IpReport, IpAllowlistEntry]),
+    OutboundHttpModule,
+    CacheModule,
+    MetricsModule,
+    RateLimitModule,
+  ],
   controllers: [IpController],
   providers: [
     IpReputationService,
@@ -34,6 +46,10 @@ import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
     IpResultCache,
     IpSnapshotsRepository,
     IpReportsRepository,
+    IpAllowlistRepository,
+    IpEnrichmentService,
+    IpAllowlistService,
+    IpFeedsService,
     AbuseIpDbProvider,
     LocalReportsProvider,
     BlocklistProvider,

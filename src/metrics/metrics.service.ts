@@ -87,6 +87,29 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly ipFeedEntries = new Gauge({
+    name: 'argus_ip_feed_entries',
+    help: 'Networks in each IP feed as last swapped in (0 until a copy is loaded)',
+    labelNames: ['feed'] as const,
+    registers: [this.registry],
+  });
+
+  /** When each IP feed was last confirmed current (a 200 or a 304), epoch ms. */
+  private readonly ipFeedCheckedAt = new Map<string, number>();
+
+  private readonly ipFeedAge = new Gauge({
+    name: 'argus_ip_feed_age_seconds',
+    help: 'Seconds since each IP feed was last fetched or confirmed unchanged (absent: never)',
+    labelNames: ['feed'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const now = Date.now();
+      for (const [feed, checkedAt] of this.ipFeedCheckedAt) {
+        this.ipFeedAge.set({ feed }, Math.max(0, Math.round((now - checkedAt) / 1000)));
+      }
+    },
+  });
+
   constructor() {
     // Every outcome is exported from the start, so a failure ratio has a denominator before the first failure.
     for (const outcome of ['success', 'retry', 'failed'] as const) this.webhookDeliveries.inc({ outcome }, 0);
@@ -131,6 +154,12 @@ export class MetricsService {
 
   recordWebhookDelivery(outcome: WebhookDeliveryOutcome): void {
     this.webhookDeliveries.inc({ outcome });
+  }
+
+  /** An IP feed's state: its entries now, and when it was last confirmed current (if ever). */
+  setIpFeed(feed: string, entries: number, checkedAt: number | undefined): void {
+    this.ipFeedEntries.set({ feed }, entries);
+    if (checkedAt !== undefined) this.ipFeedCheckedAt.set(feed, checkedAt);
   }
 
   render(): Promise<string> {

@@ -42,7 +42,10 @@ export const SOURCE_ERRORS = [
 ];
 
 export class IpSourceDto implements IpSourceResult {
-  @ApiProperty({ description: '`abuseipdb`, `local` (users’ reports) or `blocklist`.', example: 'abuseipdb' })
+  @ApiProperty({
+    description: '`abuseipdb`, `local` (users’ reports), `blocklist` (IP_BLOCKLISTS) or `feed:<name>` (IP_FEEDS hits).',
+    example: 'abuseipdb',
+  })
   provider: string;
 
   @ApiProperty({
@@ -82,6 +85,12 @@ export class IpSourceDto implements IpSourceResult {
   lists?: string[];
 
   @ApiPropertyOptional({
+    description: '`feed:<name>` sources: the feed lists the address (always true).',
+    example: true,
+  })
+  listed?: boolean;
+
+  @ApiPropertyOptional({
     enum: SOURCE_ERRORS,
     description: 'Why the provider failed on this lookup. Without `stale` the source has no answer.',
     example: 'timeout',
@@ -110,10 +119,35 @@ export class IpReputationDto implements IpReputation {
 
   @ApiProperty({
     enum: IP_REPUTATION_VERDICTS,
-    description: 'score ≥ IP_VERDICT_MALICIOUS_AT → malicious, ≥ IP_VERDICT_SUSPICIOUS_AT → suspicious, else clean.',
+    description:
+      'score ≥ IP_VERDICT_MALICIOUS_AT → malicious, ≥ IP_VERDICT_SUSPICIOUS_AT → suspicious, else clean — but ' +
+      '`clean` only on the allowlist or when AbuseIPDB answered with nothing against the address; otherwise ' +
+      '`unknown` with score null. Users’ reports alone reach suspicious at most.',
     example: 'malicious',
   })
   verdict: IpReputationVerdict;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Autonomous system (offline datasets).',
+    example: 45090,
+  })
+  asn: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Shenzhen Tencent Computer Systems Company Limited' })
+  asOrg: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The routed block holding the address (the largest CIDR inside its AS range).',
+    example: '118.24.0.0/15',
+  })
+  network: string | null;
+
+  @ApiProperty({ description: 'On the allowlist: clean by decision, no source asked.', example: false })
+  allowlisted: boolean;
 
   @ApiProperty({ type: String, nullable: true, description: 'ISO 3166-1 alpha-2.', example: 'CN' })
   country: string | null;
@@ -121,7 +155,12 @@ export class IpReputationDto implements IpReputation {
   @ApiProperty({ type: String, nullable: true, example: 'Tencent Cloud Computing (Beijing) Co. Ltd' })
   isp: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: 'Data Center/Web Hosting/Transit' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'AbuseIPDB’s usage type; without it `hosting` for hosting/cloud networks (offline list), else null.',
+    example: 'Data Center/Web Hosting/Transit',
+  })
   usageType: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: 'tencent.com' })

@@ -24,4 +24,11 @@ export class IpReport {
 
   @Column({ name: 'created_at', type: Date })
   createdAt: Date;
+
+  /**
+   * False for a repeat of the same reporter's report of the address within 24 h: it is kept (and
+   * its categories shown) but not counted in `totalReports` (docs/api.md, "Users' reports").
+   */
+  @Column({ type: 'boolean', default: true })
+  counted: boolean;
 }

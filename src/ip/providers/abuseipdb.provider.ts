@@ -55,7 +55,8 @@ export class AbuseIpDbProvider implements IpIntelProvider {
           retryOn429: false,
         });
         this.exportQuota(lease, response.headers);
-        return parseAbuseIpDbCheck(response.body, new Date());
+        // A broad-coverage source: its "nothing against it" is what lets an address be clean (ip-scoring.ts).
+        return { ...parseAbuseIpDbCheck(response.body, new Date()), kind: 'broad' };
       } catch (error) {
         if (!(error instanceof UpstreamRejectedError) || !this.rotatedAway(lease, error)) throw error;
       }

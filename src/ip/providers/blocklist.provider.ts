@@ -65,6 +65,7 @@ export class BlocklistProvider implements IpIntelProvider, OnModuleInit, OnModul
       score: listed ? LISTED_SCORE : null,
       hasData: listed,
       decisive: listed,
+      kind: 'list',
       totalReports: 0,
       lastReportedAt: null,
       categories: [],

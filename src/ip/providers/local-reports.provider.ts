@@ -14,8 +14,10 @@ export const SCORED_REPORTS_LIMIT = 1000;
 
 /**
  * The users' own abuse reports (`POST /v1/ip/:address/reports`), scored by the formula in
- * ip-scoring.ts (recency and distinct reporters). Reports that have faded to a score of 0 are
- * shown but do not count as data, so they never dilute the other sources.
+ * ip-scoring.ts (recency and distinct reporters); on their own they can make an address
+ * suspicious, never malicious. `totalReports` counts one report per reporter per address per 24 h.
+ * Reports that have faded to a score of 0 are shown but do not count as data, so they never
+ * dilute the other sources.
  */
 @Injectable()
 export class LocalReportsProvider implements IpIntelProvider {
@@ -34,6 +36,7 @@ export class LocalReportsProvider implements IpIntelProvider {
       provider: LOCAL_PROVIDER,
       score: total > 0 ? scored.score : null,
       hasData: scored.score > 0,
+      kind: 'reports',
       totalReports: total,
       distinctReporters: scored.distinctReporters,
       lastReportedAt: scored.lastReportedAt,

@@ -7,6 +7,7 @@ import { CreateWebhooks1795615000400 } from './1795615000400-CreateWebhooks';
 import { CreateIdempotencyKeys1795615000500 } from './1795615000500-CreateIdempotencyKeys';
 import { AccountsIdentitiesAndRevocations1795615000600 } from './1795615000600-AccountsIdentitiesAndRevocations';
 import { AnalysesPerceptualHashAndModeration1795615000800 } from './1795615000800-AnalysesPerceptualHashAndModeration';
+import { IpReportWeightAndAllowlist1795615000700 } from './1795615000700-IpReportWeightAndAllowlist';
 
 /** SQLite (embedded) migrations in the order they run. */
 export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -18,4 +19,5 @@ export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [
   CreateIdempotencyKeys1795615000500,
   AccountsIdentitiesAndRevocations1795615000600,
   AnalysesPerceptualHashAndModeration1795615000800,
+  IpReportWeightAndAllowlist1795615000700,
 ];
