@@ -567,3 +567,64 @@ describe(`Webhooks: shutdown — ${mode}`, () => {
     ]);
   });
 });
+
+describe(`Webhooks: the key that seals endpoint secrets can change — ${mode}`, () => {
+  const hook = new WebhookReceiver();
+  const base = { WEBHOOK_ALLOW_PRIVATE: 'true', AUTH_RATE_LIMIT_PER_MINUTE: '1000' };
+  let owner: TestApp;
+
+  beforeAll(async () => {
+    await hook.start();
+    owner = await createTestApp({ ...base, WEBHOOK_POLL_MS: '60000' });
+  });
+  afterAll(async () => {
+    await owner?.close();
+    await hook.close();
+  });
+
+  async function sealedSecret(endpointId: string): Promise<string> {
+    const placeholder = servicesMode ? '$1' : '?';
+    const [row] = (await owner.app
+      .get(DataSource)
+      .query(`SELECT "secret_ciphertext" AS sealed FROM "webhook_endpoints" WHERE "id" = ${placeholder}`, [
+        endpointId,
+      ])) as Array<{ sealed: string }>;
+    return row.sealed;
+  }
+
+  it('seals secrets again under WEBHOOK_SECRET_KEY at start, so JWT_SECRET can change afterwards', async () => {
+    const user = await registerUser(owner);
+    const created = await owner
+      .http()
+      .post('/v1/webhooks')
+      .set(bearer(user))
+      .send({ url: hook.hookUrl, events: ['analysis.succeeded'] })
+      .expect(201);
+    const endpoint = created.body as Endpoint;
+    hook.secret = endpoint.secret;
+    const sealedByJwtSecret = await sealedSecret(endpoint.id);
+
+    const webhookKey = { WEBHOOK_SECRET_KEY: 'a-dedicated-webhook-key-of-at-least-32-bytes' };
+    const withKey = await createTestApp({ ...base, ...webhookKey, WEBHOOK_POLL_MS: '60000' }, { shareWith: owner });
+    await eventually(
+      async () => ((await sealedSecret(endpoint.id)) !== sealedByJwtSecret ? true : undefined),
+      'reseal',
+    );
+    await withKey.close();
+
+    const rotated = await createTestApp(
+      { ...base, ...webhookKey, WEBHOOK_POLL_MS: '20', JWT_SECRET: 'a-brand-new-jwt-secret-after-rotation-0123456789' },
+      { shareWith: owner },
+    );
+    try {
+      await rotated.app
+        .get(WebhookEvents)
+        .emit(user.userId, 'analysis.succeeded', { id: 'after-rotation' }, 'analysis:after-rotation:succeeded');
+      const [delivery] = await received(hook, 1);
+      expect(delivery.verified).toBe(true);
+      expect(delivery.body).toMatchObject({ data: { id: 'after-rotation' } });
+    } finally {
+      await rotated.close();
+    }
+  });
+});

@@ -50,4 +50,12 @@ describe('SecretBox (endpoint secrets at rest)', () => {
     expect(sut.open(before, 'endpoint-1')).toBe(secret);
     expect(new SecretBox([OTHER_KEY]).open(sut.seal(secret, 'endpoint-1'), 'endpoint-1')).toBe(secret);
   });
+
+  it('tells values sealed with the current key from those sealed with an older one', () => {
+    const before = new SecretBox([KEY]).seal(secret, 'endpoint-1');
+    const sut = new SecretBox([OTHER_KEY, KEY, KEY]);
+
+    expect(sut.isCurrent(before)).toBe(false);
+    expect(sut.isCurrent(sut.seal(secret, 'endpoint-1'))).toBe(true);
+  });
 });

@@ -21,15 +21,16 @@ export class SecretBoxError extends Error {
  * database dump alone cannot sign a delivery. Each ciphertext names its key (a short hash), and
  * the row id is bound in as associated data, so a ciphertext copied to another row does not open.
  *
- * `keySecrets[0]` encrypts; every one of them decrypts (setting WEBHOOK_SECRET_KEY later keeps the
- * secrets encrypted under JWT_SECRET readable while JWT_SECRET stays the same).
+ * `keySecrets[0]` seals; every one of them opens (what JWT_SECRET sealed stays readable after
+ * WEBHOOK_SECRET_KEY is set, and JWT_SECRET_PREVIOUS opens what the old JWT_SECRET sealed during a
+ * rotation); `isCurrent` tells which sealed values to seal again under the first key.
  */
 export class SecretBox {
   private readonly keys: Key[];
 
   constructor(keySecrets: readonly string[]) {
     if (keySecrets.length === 0) throw new Error('SecretBox needs at least one key secret');
-    this.keys = keySecrets.map(deriveKey);
+    this.keys = [...new Set(keySecrets)].map(deriveKey);
   }
 
   seal(plaintext: string, boundTo: string): string {
@@ -41,6 +42,16 @@ export class SecretBox {
     return [FORMAT, key.id, iv, cipher.getAuthTag(), ciphertext]
       .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
       .join('.');
+  }
+
+  /** True when `sealed` was sealed with the key that seals now. */
+  isCurrent(sealed: string): boolean {
+    return sealed.startsWith(this.currentPrefix);
+  }
+
+  /** `v1.<key id>.`: every value sealed with the current key starts with it. */
+  get currentPrefix(): string {
+    return `${FORMAT}.${this.keys[0].id}.`;
   }
 
   /** @throws SecretBoxError when the value is malformed, its key is not configured, or it was altered. */

@@ -11,6 +11,7 @@ import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 import { WebhookDeliveriesRepository } from './repositories/webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './repositories/webhook-endpoints.repository';
 import { SecretBox } from './secret-box';
+import { SecretResealer } from './secret-resealer';
 import { WebhookEvents } from './webhook-events.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
@@ -30,6 +31,7 @@ import { WebhooksService } from './webhooks.service';
     WebhookEvents,
     WebhooksService,
     WebhookDispatcher,
+    SecretResealer,
     {
       provide: AddressGuard,
       inject: [ConfigService],
@@ -41,14 +43,14 @@ import { WebhooksService } from './webhooks.service';
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => {
         const { secretKey } = config.get('webhooks', { infer: true });
-        const { jwtSecret, jwtSecretGenerated } = config.get('auth', { infer: true });
+        const { jwtSecret, jwtSecretGenerated, jwtSecretPrevious } = config.get('auth', { infer: true });
         if (!secretKey && jwtSecretGenerated) {
           new Logger(SecretBox.name).warn(
             'Neither WEBHOOK_SECRET_KEY nor JWT_SECRET is set: webhook secrets registered now cannot be read after a restart.',
           );
         }
-        // WEBHOOK_SECRET_KEY seals; JWT_SECRET still opens what was sealed before it was set.
-        return new SecretBox(secretKey ? [secretKey, jwtSecret] : [jwtSecret]);
+        // The first seals; the others open what was sealed before (SecretResealer seals it again).
+        return new SecretBox([secretKey, jwtSecret, jwtSecretPrevious].filter((key) => key !== undefined));
       },
     },
   ],

@@ -7,6 +7,7 @@ import type { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import { ClaimedDelivery, WebhookDeliveriesRepository } from '../repositories/webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from '../repositories/webhook-endpoints.repository';
 import { SecretBox } from '../secret-box';
+import { SecretResealer } from '../secret-resealer';
 import { signDelivery } from '../webhook-signature';
 import { WebhookEvents } from '../webhook-events.service';
 import { AddressGuard, UnsafeWebhookUrlError } from './address-guard';
@@ -41,6 +42,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     private readonly events: WebhookEvents,
     private readonly guard: AddressGuard,
     private readonly secrets: SecretBox,
+    private readonly resealer: SecretResealer,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
     config: ConfigService<AppConfig, true>,
@@ -118,6 +120,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
       // Retrying cannot help: the key the secret was sealed with is not configured (see docs/operations.md).
       this.logger.error({ msg: 'webhook secret cannot be opened', endpointId: endpoint.id, err: error });
       return this.giveUp(delivery, endpoint, { statusCode: null, error: 'signing secret unreadable', response: null });
+    }
+    if (!this.secrets.isCurrent(endpoint.secretCiphertext)) {
+      await this.resealer.reseal(endpoint.id, endpoint.secretCiphertext);
     }
     const outcome = await this.send(delivery, endpoint, secret);
     if (outcome.aborted) {

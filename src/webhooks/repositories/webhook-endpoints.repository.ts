@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Not, Repository } from 'typeorm';
+import { IsNull, Like, Not, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import type { WebhookEventType } from '../webhook-events';
@@ -42,6 +42,20 @@ export class WebhookEndpointsRepository {
   async findSubscribed(userId: string, type: WebhookEventType): Promise<WebhookEndpoint[]> {
     const enabled = await this.endpoints.findBy({ userId, disabledAt: IsNull() });
     return enabled.filter((endpoint) => endpoint.events.includes(type));
+  }
+
+  /** Every endpoint whose secret was not sealed with `currentPrefix` (id and sealed secret only). */
+  findSealedOtherwise(currentPrefix: string): Promise<Array<Pick<WebhookEndpoint, 'id' | 'secretCiphertext'>>> {
+    return this.endpoints.find({
+      where: { secretCiphertext: Not(Like(`${currentPrefix}%`)) },
+      select: { id: true, secretCiphertext: true },
+    });
+  }
+
+  /** Replaces the sealed secret unless it changed meanwhile; false when it did. */
+  async replaceSealedSecret(id: string, previous: string, next: string): Promise<boolean> {
+    const { affected } = await this.endpoints.update({ id, secretCiphertext: previous }, { secretCiphertext: next });
+    return (affected ?? 0) > 0;
   }
 
   /** An attempt got a 2xx: the endpoint's run of failures (if any) is over. */
