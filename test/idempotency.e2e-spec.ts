@@ -20,7 +20,7 @@ describe(`Idempotency keys (CONTRACT §3.6) — ${servicesMode ? 'PostgreSQL + R
 
   beforeAll(async () => {
     await openai.start();
-    t = await createTestApp({ ...IP_LIMITS, ...ANALYSIS_LIMITS, ...openAiEnv(openai) });
+    t = await createTestApp({ ...IP_LIMITS, ...ANALYSIS_LIMITS, ...openAiEnv(openai), WEBHOOK_ALLOW_PRIVATE: 'true' });
     alice = await registerUser(t);
   });
   afterAll(async () => {
@@ -53,18 +53,21 @@ describe(`Idempotency keys (CONTRACT §3.6) — ${servicesMode ? 'PostgreSQL + R
     return Number(row?.n);
   }
 
-  /** Keys the configured store holds for a user: Redis keys, or rows of idempotency_keys. */
-  async function storedKeys(user: RegisteredUser): Promise<number> {
+  /** What the configured store holds for a user: Redis values, or rows of idempotency_keys. */
+  async function stored(user: RegisteredUser): Promise<string[]> {
     const redis = t.app.get(RedisService);
-    if (redis.client) return (await redis.client.keys(redis.key('idempotency', user.userId, '*'))).length;
-    const row = await t.app
+    if (redis.client) {
+      const keys = await redis.client.keys(redis.key('idempotency', user.userId, '*'));
+      return keys.length === 0 ? [] : ((await redis.client.mget(...keys)) as string[]);
+    }
+    const rows = await t.app
       .get(DataSource)
       .createQueryBuilder()
-      .select('COUNT(*)', 'n')
+      .select('*')
       .from('idempotency_keys', 'k')
       .where('k.user_id = :userId', { userId: user.userId })
-      .getRawOne<{ n: string | number }>();
-    return Number(row?.n);
+      .getRawMany<object>();
+    return rows.map((row) => JSON.stringify(row));
   }
 
   it(`keeps its keys in ${servicesMode && process.env.TEST_REDIS_URL ? 'Redis' : 'the database'}`, () => {
@@ -90,6 +93,18 @@ describe(`Idempotency keys (CONTRACT §3.6) — ${servicesMode ? 'PostgreSQL + R
       expect(retry.headers['content-type']).toBe(first.headers['content-type']);
       expect(retry.headers['x-request-id']).not.toBe(first.headers['x-request-id']);
       expect(await reportRows(ip)).toBe(1);
+    });
+
+    it('keeps the response body encrypted: the store holds no readable copy of it', async () => {
+      const user = await registerUser(t);
+      const comment = `a comment to look for ${randomUUID()}`;
+
+      const first = await report(t, user, freshPublicIp(), { categories: [18], comment }, key()).expect(201);
+
+      const values = await stored(user);
+      expect(values).toHaveLength(1);
+      expect(values[0]).not.toContain(comment);
+      expect(values[0]).not.toContain(first.body.id);
     });
 
     it('treats the same body with its keys in another order as the same request', async () => {
@@ -172,7 +187,7 @@ describe(`Idempotency keys (CONTRACT §3.6) — ${servicesMode ? 'PostgreSQL + R
       expectProblem(res, 400, 'validation-failed');
       expect(res.body.errors).toEqual([{ field: KEY_HEADER, message: expect.any(String) }]);
       expect(await reportRows(ip)).toBe(0);
-      expect(await storedKeys(user)).toBe(0);
+      expect(await stored(user)).toEqual([]);
     });
 
     it('answers 401 without a token, before looking at the key', async () => {
@@ -249,6 +264,28 @@ describe(`Idempotency keys (CONTRACT §3.6) — ${servicesMode ? 'PostgreSQL + R
     });
   });
 
+  describe('POST /v1/webhooks', () => {
+    it('answers a retry with the first endpoint, its signing secret included, registering one', async () => {
+      const user = await registerUser(t);
+      const k = key();
+      const body = { url: 'http://127.0.0.1:9/hooks/argus', events: ['analysis.succeeded'] };
+      const create = (payload: object) =>
+        t.http().post('/v1/webhooks').set(bearer(user)).set(KEY_HEADER, k).send(payload);
+
+      const first = await create(body).expect(201);
+      const retry = await create(body).expect(201);
+      const other = await create({ ...body, url: 'http://127.0.0.1:9/hooks/other' });
+
+      expect(retry.headers[REPLAYED]).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      expect(retry.body.secret).toMatch(/^whsec_/);
+      expectProblem(other, 422, 'idempotency-key-reused');
+      const list = await t.http().get('/v1/webhooks').set(bearer(user)).expect(200);
+      expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([first.body.id]);
+      expect((await stored(user)).join()).not.toContain(first.body.secret);
+    });
+  });
+
   describe('two instances sharing the database (and Redis)', () => {
     let other: TestApp;
 
@@ -278,7 +315,11 @@ describe(`Idempotency keys (CONTRACT §3.6) — ${servicesMode ? 'PostgreSQL + R
       const doc = (await t.http().get('/docs-json').expect(200)).body as {
         paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; responses: object }>>;
       };
-      const operations = [doc.paths['/v1/analyses'].post, doc.paths['/v1/ip/{address}/reports'].post];
+      const operations = [
+        doc.paths['/v1/analyses'].post,
+        doc.paths['/v1/ip/{address}/reports'].post,
+        doc.paths['/v1/webhooks'].post,
+      ];
 
       for (const operation of operations) {
         expect(operation.parameters).toEqual(

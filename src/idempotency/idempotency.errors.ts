@@ -19,6 +19,14 @@ export function keyReused(): AppError {
   );
 }
 
+/** A kept response sealed with a secret that is no longer configured: the key cannot answer any more. */
+export function keptResponseUnreadable(): AppError {
+  return new AppError(
+    ErrorCode.IdempotencyKeyReused,
+    'The response kept for this Idempotency-Key can no longer be read (the server secret changed); use a new key.',
+  );
+}
+
 export function keyInFlight(): AppError {
   return new AppError(
     ErrorCode.IdempotencyKeyInFlight,

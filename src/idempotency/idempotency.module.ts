@@ -1,6 +1,8 @@
 import { Logger, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { DiscoveryModule } from '@nestjs/core';
 import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/config.types';
 import { RedisModule } from '../redis/redis.module';
 import { RedisService } from '../redis/redis.service';
 import { DatabaseIdempotencyStore } from './database-idempotency.store';
@@ -8,6 +10,7 @@ import { IDEMPOTENCY_STORE, IdempotencyStore } from './idempotency-store';
 import { IdempotencyService } from './idempotency.service';
 import { IdempotentRoutes } from './idempotent-routes';
 import { RedisIdempotencyStore } from './redis-idempotency.store';
+import { ResponseSeal } from './response-seal';
 
 /**
  * Idempotency keys (CONTRACT §3.6). Rooms mark routes with `@Idempotent()` and need not import this
@@ -19,6 +22,14 @@ import { RedisIdempotencyStore } from './redis-idempotency.store';
   providers: [
     IdempotencyService,
     IdempotentRoutes,
+    {
+      provide: ResponseSeal,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => {
+        const { jwtSecret, jwtSecretPrevious } = config.get('auth', { infer: true });
+        return new ResponseSeal(jwtSecretPrevious ? [jwtSecret, jwtSecretPrevious] : [jwtSecret]);
+      },
+    },
     {
       provide: IDEMPOTENCY_STORE,
       inject: [RedisService, DataSource],

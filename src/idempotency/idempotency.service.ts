@@ -1,22 +1,35 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { keptResponseUnreadable } from './idempotency.errors';
 import { Claim, IDEMPOTENCY_STORE, IdempotencyStore, Reservation, StoredResponse } from './idempotency-store';
 import { isReplayable } from './replay-policy';
+import { ResponseSeal } from './response-seal';
 
 /**
  * The idempotency-key bookkeeping of one request, over the configured store: claim the key before
- * the operation runs, then keep its response or free the key once the response is known.
+ * the operation runs, then keep its response (its body sealed, see ResponseSeal) or free the key
+ * once the response is known.
  */
 @Injectable()
 export class IdempotencyService {
   private readonly logger = new Logger(IdempotencyService.name);
 
-  constructor(@Inject(IDEMPOTENCY_STORE) private readonly store: IdempotencyStore) {}
+  constructor(
+    @Inject(IDEMPOTENCY_STORE) private readonly store: IdempotencyStore,
+    private readonly seal: ResponseSeal,
+  ) {}
 
   async claim(userId: string, key: string, fingerprint: string): Promise<Claim> {
     const claim = await this.store.claim(userId, key, fingerprint);
     if (claim.kind === 'replay') {
+      const body = this.seal.open(claim.response.body, boundTo(userId, key));
+      if (body === undefined) {
+        this.logger.warn({ msg: 'kept idempotent response unreadable (JWT_SECRET changed?)', key });
+        throw keptResponseUnreadable();
+      }
       this.logger.log({ msg: 'idempotency key replayed', key, status: claim.response.status });
-    } else if (claim.kind !== 'reserved') {
+      return { kind: 'replay', response: { ...claim.response, body } };
+    }
+    if (claim.kind !== 'reserved') {
       this.logger.log({ msg: `idempotency key ${claim.kind === 'mismatch' ? 'reused' : 'in flight'}`, key });
     }
     return claim;
@@ -35,7 +48,8 @@ export class IdempotencyService {
     const { key } = reservation;
     try {
       if (response && isReplayable(response.status, refusedBeforeHandler)) {
-        if (await this.store.complete(reservation, response)) return;
+        const sealed = { ...response, body: this.seal.seal(response.body, boundTo(reservation.userId, key)) };
+        if (await this.store.complete(reservation, sealed)) return;
         // The marker expired (the request ran past IN_FLIGHT_TTL_MS) and another request took the key.
         this.logger.warn({ msg: 'idempotency key lost before its response was stored', key, status: response.status });
         return;
@@ -47,4 +61,8 @@ export class IdempotencyService {
       await this.store.release(reservation).catch(() => undefined);
     }
   }
+}
+
+function boundTo(userId: string, key: string): string {
+  return `${userId}\n${key}`;
 }

@@ -20,6 +20,7 @@ import { IdempotencyService } from './idempotency.service';
 import { IdempotencyInterceptor, IdempotencyReplayInterceptor } from './idempotency.interceptor';
 import { Idempotent } from './idempotent.decorator';
 import { IdempotentRoutes } from './idempotent-routes';
+import { ResponseSeal } from './response-seal';
 
 /** Stands in for an upload interceptor: "parses" the file from a header, as multer leaves req.file. */
 @Injectable()
@@ -106,7 +107,12 @@ describe('IdempotentRoutes: @Idempotent() works wherever it stands among the rou
     const moduleRef = await Test.createTestingModule({
       imports: [DiscoveryModule],
       controllers: [UploadsController],
-      providers: [IdempotencyService, IdempotentRoutes, { provide: IDEMPOTENCY_STORE, useClass: MapStore }],
+      providers: [
+        IdempotencyService,
+        IdempotentRoutes,
+        { provide: IDEMPOTENCY_STORE, useClass: MapStore },
+        { provide: ResponseSeal, useValue: new ResponseSeal(['a-test-secret']) },
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     // What the global auth guard leaves on the request.

@@ -16,6 +16,7 @@ import type { AuthenticatedUser } from '../auth/auth.types';
 import { Authenticated } from '../auth/decorators/auth.decorator';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { UuidParamPipe } from '../common/validation/uuid-param.pipe';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListDeliveriesQueryDto } from './dto/list-deliveries.query.dto';
 import { CreatedWebhookDto, WebhookDeliveryPageDto, WebhookListDto } from './dto/webhook.dto';
@@ -37,6 +38,7 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({
     operationId: 'createWebhook',
     summary: 'Register a webhook endpoint',
