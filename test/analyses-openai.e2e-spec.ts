@@ -11,7 +11,8 @@ import {
 import { OPENAI_FAKE_DEFAULT_RESULT, OpenAiFake, OpenAiRecordedRequest } from './fakes/openai-fake';
 import { SentryFake } from './fakes/sentry-fake';
 import { freshSeed, uniqueJpeg } from './fixtures/images';
-import { bearer } from './support/auth';
+import request from 'supertest';
+import { bearer, RegisteredUser } from './support/auth';
 import { createTestApp, servicesMode } from './support/test-app';
 
 const FAKE_USAGE_COST = (850 * 0.15 + 60 * 0.6) / 1_000_000;
@@ -22,6 +23,27 @@ function userText(req: OpenAiRecordedRequest): string {
   const user = body.messages.find((m) => m.role === 'user');
   const parts = user?.content as Array<{ type: string; text?: string }>;
   return parts.filter((p) => p.type === 'text').map((p) => p.text).join('\n');
+}
+
+/** The user's history holds one analysis: failed, with the problem the upload was answered with as its `error`. */
+async function expectOnlyFailedRow(
+  s: AnalysisSuite,
+  user: RegisteredUser,
+  answered: request.Response,
+  status: number,
+  typeSuffix: string,
+): Promise<void> {
+  const history = await s.get('/v1/analyses', user).expect(200);
+  expect(history.body.items).toHaveLength(1);
+  const [failed] = history.body.items;
+  expect(failed).toMatchObject({ status: 'failed', result: null, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } });
+  expect(failed.error).toEqual({
+    type: expect.stringMatching(new RegExp(`${typeSuffix}$`)),
+    title: answered.body.title,
+    status,
+    detail: answered.body.detail,
+  });
+  await s.get(`/v1/analyses/${failed.id}`, user).expect(200);
 }
 
 /** Fast, fresh retry policies and a closed circuit for the openai provider of this app. */
@@ -198,7 +220,7 @@ describe(`Image analysis with the OpenAI provider (CONTRACT §3) — ${servicesM
 
       expectProblem(res, 502, 'upstream-error');
       expect(fake.callCount).toBe(2);
-      await s.get('/v1/analyses', user).expect(200, { items: [], nextCursor: null });
+      await expectOnlyFailedRow(s, user, res, 502, 'upstream-error');
     });
 
     it('answers 502 when the provider keeps failing, without leaking anything, and reports it to Sentry', async () => {
@@ -212,7 +234,7 @@ describe(`Image analysis with the OpenAI provider (CONTRACT §3) — ${servicesM
       const text = JSON.stringify(res.body);
       expect(text).not.toMatch(/server had an error|127\.0\.0\.1|chat\/completions|sk-test|stack|\.ts:/i);
       expect(res.body.requestId).toBe('upstream-fails-7c2e');
-      await s.get('/v1/analyses', user).expect(200, { items: [], nextCursor: null });
+      await expectOnlyFailedRow(s, user, res, 502, 'upstream-error');
 
       await Sentry.flush(2000);
       const event = await sentry.waitFor((e) => e.tags?.requestId === 'upstream-fails-7c2e');
@@ -233,7 +255,7 @@ describe(`Image analysis with the OpenAI provider (CONTRACT §3) — ${servicesM
       // 3 attempts × 1000 ms plus short backoffs
       expect(elapsed).toBeGreaterThanOrEqual(2900);
       expect(elapsed).toBeLessThan(6000);
-      await s.get('/v1/analyses', user).expect(200, { items: [], nextCursor: null });
+      await expectOnlyFailedRow(s, user, res, 504, 'upstream-timeout');
     });
 
     it('answers 502 at once for a 400 from the provider (not retried)', async () => {

@@ -20,6 +20,7 @@ import {
   uniqueJpeg,
   uniquePng,
 } from './fixtures/images';
+import { LOCAL_MODEL } from '../src/analysis/providers/local-vision.provider';
 import { bearer } from './support/auth';
 import { baseUrl, servicesMode } from './support/test-app';
 
@@ -54,17 +55,23 @@ describe(`Image analysis, local provider (CONTRACT §3) — ${servicesMode ? 'Po
 
       expect(res.body).toEqual({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        status: 'succeeded',
         sha256: sha256(file),
         cached: false,
+        cache: null,
         provider: 'local',
-        model: 'local-pixel-stats-v1',
+        model: LOCAL_MODEL,
         prompt: 'what colours?',
         result: { summary: expect.any(String), tags: expect.any(Array), details: expect.any(Object) },
+        moderation: null,
+        error: null,
         image: { format: 'jpeg', width: 320, height: 200, bytes: expect.any(Number) },
         metadata: { album: 'holidays', rating: 4.5, favourite: true },
         usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
         createdAt: expect.any(String),
+        completedAt: expect.any(String),
       });
+      expect(res.headers.location).toBe(`/v1/analyses/${res.body.id}`);
       expect(res.body.result.summary.length).toBeGreaterThan(10);
       expect(res.body.result.details).toMatchObject({ width: 320, height: 200, promptIgnored: true });
       expect(Date.parse(res.body.createdAt)).toBeGreaterThan(Date.now() - 60_000);
@@ -75,7 +82,7 @@ describe(`Image analysis, local provider (CONTRACT §3) — ${servicesMode ? 'Po
       const first = await s.upload(file).expect(201);
       const second = await s.upload(file).expect(201);
 
-      expect(second.body).toMatchObject({ cached: true, sha256: first.body.sha256, result: first.body.result });
+      expect(second.body).toMatchObject({ cached: true, cache: 'exact', sha256: first.body.sha256, result: first.body.result });
       expect(second.body.id).not.toBe(first.body.id);
     });
 

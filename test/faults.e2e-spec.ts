@@ -118,13 +118,16 @@ describe('upstream AI failures', () => {
     // Each attempt is cut at OPENAI_TIMEOUT_MS (1 s); with retries the answer still comes in seconds.
     expect(hung.ms).toBeLessThan(10_000);
 
+    // Each failed job keeps its row, failed with the problem its upload was answered with.
     const history = await t.http().get('/v1/analyses').set(bearer(user)).expect(200);
-    expect(history.body.items).toEqual([]);
+    expect(history.body.items.map((item: { status: string; error: { status: number } }) => [item.status, item.error.status])).toEqual(
+      [hung, limited, errored].map(({ res }) => ['failed', res.status]),
+    );
   });
 });
 
 describe('SIGTERM during a slow analysis', () => {
-  it('completes the request with 201, keeps its row, and exits 0', async () => {
+  it('answers the waiting upload 202 with its Location at once, finishes the job within the grace, and exits 0', async () => {
     const openai = new OpenAiFake();
     await openai.start();
     openai.delay(1500);
@@ -171,18 +174,22 @@ describe('SIGTERM during a slow analysis', () => {
       server.kill('SIGTERM');
 
       const response = await inFlight;
-      expect(response.status).toBe(201);
-      const created = (await response.json()) as { id: string };
+      expect(response.status).toBe(202);
+      const created = (await response.json()) as { id: string; status: string };
+      expect(response.headers.get('location')).toBe(`/v1/analyses/${created.id}`);
+      expect(created.status).toBe('running');
       const [code] = await exited;
       expect(code).toBe(0);
 
-      // The row survived: a new process on the same data finds it.
+      // The job finished within the grace: a new process on the same data finds it answered.
       restarted = await createTestApp({ DATA_DIR: dataDir, JWT_SECRET: env.JWT_SECRET, DATABASE_URL: '', REDIS_URL: '' });
       const found = await restarted
         .http()
         .get(`/v1/analyses/${created.id}`)
         .set({ Authorization: `Bearer ${accessToken}` });
       expect(found.status).toBe(200);
+      expect(found.body).toMatchObject({ status: 'succeeded', cached: false });
+      expect(openai.callCount).toBe(1);
     } finally {
       if (server.exitCode === null) server.kill('SIGKILL');
       await restarted?.close();

@@ -4,6 +4,7 @@ import {
   Delete,
   Get,
   Header,
+  Headers,
   HttpCode,
   HttpStatus,
   Param,
@@ -13,12 +14,14 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConsumes,
   ApiCreatedResponse,
   ApiGatewayTimeoutResponse,
+  ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -38,15 +41,31 @@ import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { UuidParamPipe } from '../common/validation/uuid-param.pipe';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
-import { AnalysesService } from './analyses.service';
-import { AnalysisDto, AnalysisPageDto } from './dto/analysis.dto';
+import { AnalysesService, AnalysisReply, BatchReply } from './analyses.service';
+import { AnalysisReplyInterceptor } from './analysis-reply.interceptor';
+import { AnalysisDto, AnalysisPageDto, BatchReplyDto } from './dto/analysis.dto';
 import { CreateAnalysisDto, PROMPT_MAX_LENGTH } from './dto/create-analysis.dto';
 import { ListAnalysesQueryDto } from './dto/list-analyses.query.dto';
+import { BATCH_FILES_FIELD, BatchFile, BatchUploadInterceptor, UploadedBatch } from './upload/batch-upload';
 import { ImageUpload, UploadedImage } from './upload/image-upload';
 import { ImageUploadInterceptor } from './upload/image-upload.interceptor';
 
 const ID_PARAM = { name: 'id', format: 'uuid', description: 'The analysis id.' };
 const NOT_FOUND = 'No analysis with this id belongs to the caller (another user’s analysis is also 404).';
+const LOCATION = { Location: { description: 'Where the analysis is: `/v1/analyses/{id}`.', schema: { type: 'string' } } };
+const PROMPT_FIELD = {
+  type: 'string',
+  maxLength: PROMPT_MAX_LENGTH,
+  description: 'What to look for (optional). Quoted to the model as data, never as instructions.',
+  example: 'Is there a bicycle, and what colour is it?',
+};
+const METADATA_FIELD = {
+  type: 'string',
+  description:
+    'Optional JSON object as a string (≤ 4 KiB, ≤ 32 keys ^[a-zA-Z0-9_.-]{1,64}$, values string ≤ 512 / ' +
+    'number / boolean). Stored and echoed back; never sent to the model.',
+  example: '{"album":"holidays-2030","favourite":true}',
+};
 
 @ApiTags('analyses')
 @Authenticated()
@@ -58,7 +77,7 @@ export class AnalysesController {
   @Post()
   @RateLimit('analysis')
   @Idempotent()
-  @UseInterceptors(ImageUploadInterceptor)
+  @UseInterceptors(ImageUploadInterceptor, AnalysisReplyInterceptor)
   @ApiOperation({
     summary: 'Analyse an image',
     description:
@@ -66,7 +85,17 @@ export class AnalysesController {
       'is read from the bytes, never from the filename or part content type. The image is normalised (EXIF ' +
       'orientation applied, all metadata incl. GPS removed, long edge ≤ AI_MAX_IMAGE_EDGE) before the AI provider ' +
       'sees or Argus stores it. Identical uploads with the same prompt are answered from cache (`cached: true`, ' +
-      'no AI quota used); concurrent identical uploads share one provider call.',
+      'no AI quota used); concurrent identical uploads share one provider call.\n\n' +
+      'Every analysis is a job. With `Prefer: respond-async` the answer is 202 at once, with `Location`; ' +
+      'otherwise the request waits for the job up to `Prefer: wait=N` seconds (≤ 60; default ANALYSIS_SYNC_WAIT_S): ' +
+      '201 when it succeeded, its problem (502/503/504, 429 quota) when it failed, 202 when the wait ran out — the ' +
+      'job goes on; poll `GET /v1/analyses/{id}` (with `Prefer: wait=N` to long-poll). A cached answer is 201 at once.',
+  })
+  @ApiHeader({
+    name: 'Prefer',
+    required: false,
+    description: '`respond-async` (202 at once) and/or `wait=N` (seconds to wait, ≤ 60). Malformed values are ignored.',
+    schema: { type: 'string', example: 'respond-async' },
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -75,23 +104,20 @@ export class AnalysesController {
       required: ['file'],
       properties: {
         file: { type: 'string', format: 'binary', description: 'The image; at most MAX_FILE_SIZE_MB (default 10 MB).' },
-        prompt: {
-          type: 'string',
-          maxLength: PROMPT_MAX_LENGTH,
-          description: 'What to look for (optional). Quoted to the model as data, never as instructions.',
-          example: 'Is there a bicycle, and what colour is it?',
-        },
-        metadata: {
-          type: 'string',
-          description:
-            'Optional JSON object as a string (≤ 4 KiB, ≤ 32 keys ^[a-zA-Z0-9_.-]{1,64}$, values string ≤ 512 / ' +
-            'number / boolean). Stored and echoed back; never sent to the model.',
-          example: '{"album":"holidays-2030","favourite":true}',
-        },
+        prompt: PROMPT_FIELD,
+        metadata: METADATA_FIELD,
       },
     },
   })
-  @ApiCreatedResponse({ type: AnalysisDto })
+  @ApiCreatedResponse({ type: AnalysisDto, headers: LOCATION, description: 'Answered (status `succeeded`).' })
+  @ApiAcceptedResponse({
+    type: AnalysisDto,
+    headers: {
+      ...LOCATION,
+      'Preference-Applied': { description: '`respond-async` when it was asked for.', schema: { type: 'string' } },
+    },
+    description: 'Accepted, not answered yet (status `queued` or `running`): poll the Location.',
+  })
   @ApiPayloadTooLargeResponse({ description: 'The file is larger than MAX_FILE_SIZE_MB (decided while streaming).' })
   @ApiUnsupportedMediaTypeResponse({ description: 'The bytes are not a supported image (SVG, PDF, text, TIFF, …).' })
   @ApiUnprocessableEntityResponse({ description: 'More than MAX_IMAGE_PIXELS pixels, or a corrupt image.' })
@@ -107,8 +133,50 @@ export class AnalysesController {
     @CurrentUser() user: AuthenticatedUser,
     @UploadedImage() upload: ImageUpload,
     @Body() dto: CreateAnalysisDto,
-  ): Promise<AnalysisDto> {
-    return this.analyses.create(user, upload, dto);
+    @Headers('prefer') prefer?: string,
+  ): Promise<AnalysisReply> {
+    return this.analyses.create(user, upload, dto, prefer);
+  }
+
+  @Post('batch')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @RateLimit('analysis')
+  @UseInterceptors(BatchUploadInterceptor)
+  @ApiOperation({
+    summary: 'Analyse several images',
+    description:
+      'Up to BATCH_MAX_FILES (20) images in parts named `files`, with one optional `prompt` and `metadata` for all. ' +
+      'Each file is accepted or refused on its own: one item per file, in order, with the analysis id and status ' +
+      '(`succeeded` when answered from cache, else `queued`) or the problem that refused it. Each file counts ' +
+      'against ANALYSIS_RATE_LIMIT_PER_MINUTE (a batch that does not fit is refused whole, 429).',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: [BATCH_FILES_FIELD],
+      properties: {
+        [BATCH_FILES_FIELD]: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 20,
+          items: { type: 'string', format: 'binary' },
+          description: 'The images, each at most MAX_FILE_SIZE_MB.',
+        },
+        prompt: PROMPT_FIELD,
+        metadata: METADATA_FIELD,
+      },
+    },
+  })
+  @ApiAcceptedResponse({ type: BatchReplyDto })
+  @ApiPayloadTooLargeResponse({ description: 'The body is larger than BATCH_MAX_FILES files of MAX_FILE_SIZE_MB.' })
+  @ApiTooManyRequestsResponse({ description: 'The batch needs more analyses than ANALYSIS_RATE_LIMIT_PER_MINUTE leaves.' })
+  batch(
+    @CurrentUser() user: AuthenticatedUser,
+    @UploadedBatch() files: BatchFile[],
+    @Body() dto: CreateAnalysisDto,
+  ): Promise<BatchReply> {
+    return this.analyses.createBatch(user, files, dto);
   }
 
   @Get()
@@ -119,12 +187,28 @@ export class AnalysesController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One of your analyses' })
+  @UseInterceptors(AnalysisReplyInterceptor)
+  @ApiOperation({
+    summary: 'One of your analyses',
+    description:
+      'With `Prefer: wait=N` (N ≤ 60) an unfinished analysis is answered when its job succeeds or fails, or after ' +
+      'N seconds, whichever comes first (long-poll).',
+  })
   @ApiParam(ID_PARAM)
+  @ApiHeader({
+    name: 'Prefer',
+    required: false,
+    description: '`wait=N`: wait up to N seconds (≤ 60) for the job to finish.',
+    schema: { type: 'string', example: 'wait=30' },
+  })
   @ApiOkResponse({ type: AnalysisDto })
   @ApiNotFoundResponse({ description: NOT_FOUND })
-  get(@CurrentUser() user: AuthenticatedUser, @Param('id', UuidParamPipe) id: string): Promise<AnalysisDto> {
-    return this.analyses.get(user, id);
+  get(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', UuidParamPipe) id: string,
+    @Headers('prefer') prefer?: string,
+  ): Promise<AnalysisReply> {
+    return this.analyses.get(user, id, prefer);
   }
 
   @Get(':id/image')

@@ -1,30 +1,33 @@
 import { Inject, Injectable, Logger, NotFoundException, StreamableFile } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { createHash } from 'node:crypto';
 import type { AuthenticatedUser } from '../auth/auth.types';
-import { CacheService, SingleFlightResult } from '../cache/cache.service';
+import { AppError } from '../common/errors/app-error';
+import { ShutdownState } from '../common/lifecycle/shutdown-state';
 import { ValidationFailedException } from '../common/errors/validation.exception';
 import { AppConfig } from '../config/config.types';
-import { IMAGE_STORE, ImageStore, StoredImageRef } from '../storage/image-store';
+import { JobEvents } from '../jobs/job-events';
 import { QuotaService } from '../quota/quota.service';
-import { ANALYSIS_CACHE_NAME, analysisCacheKey } from './analysis-cache-key';
+import { RateLimiter } from '../rate-limit/rate-limiter.service';
+import { IMAGE_STORE, ImageStore } from '../storage/image-store';
 import { decodeCursor, encodeCursor } from './analysis-cursor';
+import { AnalysisIntake, AnalysisRequest } from './analysis-intake';
 import { parseAnalysisMetadata } from './analysis-metadata';
-import { DailyQuotaExceededError } from './analysis.errors';
+import { ANALYSIS_QUEUE } from './analysis-outcomes';
+import { locationOf, toView } from './analysis-view';
+import { errorOf, problemOf } from './analysis.errors';
 import {
-  AnalysedImage,
   AnalysisMetadata,
   AnalysisPage,
-  AnalysisResult,
-  AnalysisUsage,
+  AnalysisProblem,
+  AnalysisStatus,
   AnalysisView,
-  ZERO_USAGE,
+  isTerminal,
 } from './analysis.types';
 import { Analysis } from './entities/analysis.entity';
-import { ImageProcessor } from './image-processor';
-import { VISION_PROVIDER, VisionProvider } from './providers/vision-provider';
+import { appliedPreferences, parsePrefer } from './prefer';
 import { AnalysesRepository } from './repositories/analyses.repository';
 import { ImageUpload } from './upload/image-upload';
+import type { BatchFile } from './upload/batch-upload';
 
 export interface CreateAnalysisInput {
   /** Trimmed; undefined when none was given. */
@@ -33,74 +36,94 @@ export interface CreateAnalysisInput {
   metadata?: string;
 }
 
-/** What the analysis cache holds per (upload, prompt, provider, model): everything but the per-request fields. */
-export interface CachedAnalysis {
-  provider: string;
-  model: string;
-  result: AnalysisResult;
-  /** What the upstream call that produced this answer cost. */
-  usage: AnalysisUsage;
-  image: AnalysedImage;
+/** An analysis and how to answer with it: the status code and the headers beside the body. */
+export interface AnalysisReply {
+  status: 200 | 201 | 202;
+  analysis: AnalysisView;
+  headers: Record<string, string>;
+}
+
+export type BatchItem =
+  { index: number; id: string; status: AnalysisStatus } | { index: number; error: AnalysisProblem };
+
+export interface BatchReply {
+  items: BatchItem[];
 }
 
 /**
- * Image analysis (CONTRACT §3). An upload is hashed; identical uploads with the same prompt share
- * one answer through the cache, and concurrent ones share one upstream call (single-flight, across
- * replicas with Redis). Only the request whose call really ran spends AI quota and reports usage.
- * Every request writes its own history row; failures write none.
+ * Image analyses (CONTRACT §3) as the API serves them. Every analysis is a job: an upload is
+ * accepted (AnalysisIntake) and a worker answers it (AnalysisWorker); a request that waits for
+ * the answer only reads the job's row when told it finished (JobEvents), and answers 202 with the
+ * job's Location when its wait runs out or the process begins shutting down — the job goes on.
  */
 @Injectable()
 export class AnalysesService {
   private readonly logger = new Logger(AnalysesService.name);
-  private readonly cacheTtlMs: number;
-  private readonly dailyLimit: number;
+  private readonly syncWaitS: number;
 
   constructor(
     private readonly analyses: AnalysesRepository,
-    private readonly processor: ImageProcessor,
-    private readonly cache: CacheService,
+    private readonly intake: AnalysisIntake,
+    private readonly events: JobEvents,
     private readonly quota: QuotaService,
-    @Inject(VISION_PROVIDER) private readonly vision: VisionProvider,
+    private readonly limiter: RateLimiter,
+    private readonly shutdown: ShutdownState,
     @Inject(IMAGE_STORE) private readonly images: ImageStore,
     config: ConfigService<AppConfig, true>,
   ) {
-    this.cacheTtlMs = config.get('limits.analysisCacheTtlMs', { infer: true });
-    this.dailyLimit = config.get('limits.aiDailyPerUser', { infer: true });
+    this.syncWaitS = config.get('analysis.syncWaitS', { infer: true });
   }
 
-  /** `POST /v1/analyses` */
-  async create(user: AuthenticatedUser, upload: ImageUpload, input: CreateAnalysisInput): Promise<AnalysisView> {
-    const metadata = this.metadataOf(input.metadata);
-    const { sha256, value, cached } = await this.answer(user.id, upload, input.prompt);
+  /**
+   * `POST /v1/analyses`: 201 when answered (from cache at once, or by the job within the wait),
+   * the job's problem when it failed within the wait, 202 otherwise (`Prefer: respond-async`, the
+   * wait ran out, shutdown).
+   */
+  async create(
+    user: AuthenticatedUser,
+    upload: ImageUpload,
+    input: CreateAnalysisInput,
+    prefer: string | string[] | undefined,
+  ): Promise<AnalysisReply> {
+    const request = this.requestOf(user, input, upload);
+    const accepted = await this.intake.accept(upload, request);
+    const preferences = parsePrefer(prefer);
+    if (accepted.status === 'succeeded') return reply(201, accepted);
+    if (preferences.respondAsync) return reply(202, accepted, appliedPreferences(true, undefined));
 
-    const analysis = await this.analyses.insert({
-      userId: user.id,
-      sha256,
-      prompt: input.prompt ?? null,
-      metadata,
-      provider: value.provider,
-      model: value.model,
-      result: value.result,
-      imageFormat: value.image.format,
-      imageWidth: value.image.width,
-      imageHeight: value.image.height,
-      imageBytes: value.image.bytes,
-      // A cached answer made no upstream call: this request cost nothing.
-      ...(cached ? ZERO_USAGE : value.usage),
-      cached,
-    });
+    const finished = await this.waitForJob(accepted.id, preferences.waitS ?? this.syncWaitS);
+    if (finished?.status === 'succeeded') return reply(201, finished);
+    if (finished?.status === 'failed' && finished.error) throw errorOf(finished.error);
+    const current = (await this.analyses.findById(accepted.id)) ?? accepted;
+    return reply(202, current, appliedPreferences(false, preferences.waitS));
+  }
+
+  /**
+   * `POST /v1/analyses/batch`: every file accepted or refused on its own (202 with one item per
+   * file, in order); the per-user analysis limit counts each file.
+   */
+  async createBatch(user: AuthenticatedUser, files: BatchFile[], input: CreateAnalysisInput): Promise<BatchReply> {
+    const metadata = this.metadataOf(input.metadata);
+    try {
+      // The limit's guard counted the request as one analysis; the other files count here.
+      await this.limiter.countExtra(
+        'analysis',
+        user.id,
+        files.length - 1,
+        `This batch needs ${files.length} of your analyses per minute; retry after the time in Retry-After or send fewer files.`,
+      );
+    } catch (error) {
+      for (const file of files) file.upload?.release();
+      throw error;
+    }
+    const request: AnalysisRequest = { userId: user.id, prompt: input.prompt, metadata };
+    const items = await Promise.all(files.map((file, index) => this.acceptBatchFile(index, file, request)));
     this.logger.log({
-      msg: 'analysis created',
-      analysisId: analysis.id,
-      sha256,
-      cached,
-      provider: value.provider,
-      model: value.model,
-      inputTokens: analysis.inputTokens,
-      outputTokens: analysis.outputTokens,
-      costUsd: analysis.costUsd,
+      msg: 'analysis batch accepted',
+      files: files.length,
+      refused: items.filter((item) => 'error' in item).length,
     });
-    return toView(analysis);
+    return { items };
   }
 
   /** `GET /v1/analyses` */
@@ -118,9 +141,14 @@ export class AnalysesService {
     };
   }
 
-  /** `GET /v1/analyses/:id` */
-  async get(user: AuthenticatedUser, id: string): Promise<AnalysisView> {
-    return toView(await this.findOwned(user, id));
+  /** `GET /v1/analyses/:id`; with `Prefer: wait=N`, answers when the job finishes or N seconds pass (long-poll). */
+  async get(user: AuthenticatedUser, id: string, prefer: string | string[] | undefined): Promise<AnalysisReply> {
+    const analysis = await this.findOwned(user, id);
+    const { waitS } = parsePrefer(prefer);
+    if (waitS === undefined || isTerminal(analysis.status)) return reply(200, analysis);
+    const finished = await this.waitForJob(id, waitS);
+    const current = finished ?? (await this.findOwned(user, id));
+    return reply(200, current, appliedPreferences(false, waitS));
   }
 
   /** `GET /v1/analyses/:id/image` */
@@ -144,113 +172,57 @@ export class AnalysesService {
     });
   }
 
-  /** `DELETE /v1/analyses/:id`: the row, and the stored image once no analysis (of anyone) uses it. */
-  async remove(user: AuthenticatedUser, id: string): Promise<void> {
-    const analysis = await this.analyses.deleteOwned(user.id, id);
-    if (!analysis) throw notFound();
-    const imageRemoved = !(await this.analyses.isImageInUse(analysis.sha256));
-    if (imageRemoved) await this.images.delete({ sha256: analysis.sha256, format: analysis.imageFormat });
-    this.logger.log({ msg: 'analysis deleted', analysisId: id, sha256: analysis.sha256, imageRemoved });
-  }
-
-  /** The analysis of this upload, with its image stored; the upload's bytes are released in any case. */
-  private async answer(
-    userId: string,
-    upload: ImageUpload,
-    prompt: string | undefined,
-  ): Promise<SingleFlightResult<CachedAnalysis> & { sha256: string }> {
-    try {
-      const sha256 = createHash('sha256').update(upload.bytes).digest('hex');
-      const { value, cached } = await this.analyse(userId, sha256, upload, prompt);
-      if (cached) await this.ensureImageStored({ sha256, format: value.image.format }, upload);
-      return { sha256, value, cached };
-    } finally {
-      upload.release();
-    }
-  }
-
   /**
-   * The answer for this upload and prompt: from cache, from a concurrent identical request's call,
-   * or from a new one. The single-flight leader's own quota pays for the call; a follower that
-   * shared a leader refused for *its* quota tries once more on its own account.
+   * `DELETE /v1/analyses/:id`: the row, and the stored image once no analysis (of anyone) uses it.
+   * An unfinished job's reserved quota unit is given back (a worker holding it can no longer end it).
    */
-  private async analyse(
-    userId: string,
-    sha256: string,
-    upload: ImageUpload,
-    prompt: string | undefined,
-  ): Promise<SingleFlightResult<CachedAnalysis>> {
-    const key = analysisCacheKey({ sha256, prompt, provider: this.vision.name, model: this.vision.model });
-    for (let attempt = 1; ; attempt++) {
-      let ranHere = false;
-      try {
-        return await this.cache.singleFlight(
-          key,
-          this.cacheTtlMs,
-          () => {
-            ranHere = true;
-            return this.analyseUpload(userId, sha256, upload, prompt);
-          },
-          ANALYSIS_CACHE_NAME,
-        );
-      } catch (error) {
-        if (error instanceof DailyQuotaExceededError && !ranHere && attempt === 1) continue;
-        throw error;
-      }
-    }
-  }
-
-  /** The one upstream call for this key: normalise, spend quota, ask the provider, store the image. */
-  private async analyseUpload(
-    userId: string,
-    sha256: string,
-    upload: ImageUpload,
-    prompt: string | undefined,
-  ): Promise<CachedAnalysis> {
-    const image = await this.processor.normalise(upload.bytes);
-    // The leader never needs the upload again (its answer is not cached): free it before the call.
-    upload.release();
-    return this.chargingQuota(userId, async () => {
-      const answer = await this.vision.analyse({ image, prompt });
-      // Stored after the provider answered: a failed analysis leaves no image behind.
-      await this.images.put({ sha256, format: image.format }, image.data);
-      return {
-        provider: this.vision.name,
-        model: this.vision.model,
-        result: answer.result,
-        usage: answer.usage,
-        image: { format: image.format, width: image.width, height: image.height, bytes: image.bytes },
-      };
+  async remove(user: AuthenticatedUser, id: string): Promise<void> {
+    const deleted = await this.analyses.deleteOwned(user.id, id, (analysis) =>
+      this.images.delete({ sha256: analysis.sha256, format: analysis.imageFormat }),
+    );
+    if (!deleted) throw notFound();
+    const { analysis, imageRemoved } = deleted;
+    const refunded = isTerminal(analysis.status) ? false : await this.quota.refundReservation(id);
+    this.logger.log({
+      msg: 'analysis deleted',
+      analysisId: id,
+      sha256: analysis.sha256,
+      status: analysis.status,
+      imageRemoved,
+      refunded,
     });
   }
 
-  /** Runs `work` against the user's daily quota when the provider is metered; refunds it if `work` fails. */
-  private async chargingQuota<T>(userId: string, work: () => Promise<T>): Promise<T> {
-    if (!this.vision.metered) return work();
-    const consumedAt = new Date();
-    if (!(await this.quota.tryConsume(userId, consumedAt))) {
-      this.logger.log({ msg: 'daily ai quota exhausted', userId, dailyLimit: this.dailyLimit });
-      throw new DailyQuotaExceededError(this.dailyLimit, this.quota.secondsUntilReset(consumedAt));
-    }
+  private async acceptBatchFile(index: number, file: BatchFile, request: AnalysisRequest): Promise<BatchItem> {
+    if (!file.upload) return { index, error: problemOf(file.error) };
     try {
-      return await work();
+      const analysis = await this.intake.accept(file.upload, request);
+      return { index, id: analysis.id, status: analysis.status };
     } catch (error) {
-      await this.quota.refund(userId, consumedAt).catch((refundError: unknown) => {
-        this.logger.error({ msg: 'quota refund failed', userId, err: refundError });
-      });
-      throw error;
+      if (!(error instanceof AppError)) throw error;
+      const { type, title, status, detail } = problemOf(error);
+      return { index, error: { type, title, status, detail } };
     }
   }
 
-  /**
-   * A cached answer's image is normally stored already; it is not when every analysis using it was
-   * deleted while the answer stayed cached. The upload is then normalised again (no AI call).
-   */
-  private async ensureImageStored(ref: StoredImageRef, upload: ImageUpload): Promise<void> {
-    if (await this.images.exists(ref)) return;
-    const image = await this.processor.normalise(upload.bytes);
-    await this.images.put({ sha256: ref.sha256, format: image.format }, image.data);
-    this.logger.log({ msg: 'stored image restored for a cached answer', sha256: ref.sha256 });
+  /** The job once finished within `waitS`; undefined when the wait ran out or shutdown began. */
+  private waitForJob(id: string, waitS: number): Promise<Analysis | undefined> {
+    return this.events.wait(
+      ANALYSIS_QUEUE,
+      id,
+      () => this.analyses.findFinished(id),
+      waitS * 1000,
+      this.shutdown.signal,
+    );
+  }
+
+  private requestOf(user: AuthenticatedUser, input: CreateAnalysisInput, upload: ImageUpload): AnalysisRequest {
+    try {
+      return { userId: user.id, prompt: input.prompt, metadata: this.metadataOf(input.metadata) };
+    } catch (error) {
+      upload.release();
+      throw error;
+    }
   }
 
   private async findOwned(user: AuthenticatedUser, id: string): Promise<Analysis> {
@@ -262,32 +234,18 @@ export class AnalysesService {
   private metadataOf(raw: string | undefined): AnalysisMetadata {
     if (raw === undefined) return {};
     const parsed = parseAnalysisMetadata(raw);
-    if (!parsed.ok) throw new ValidationFailedException(parsed.problems.map((message) => ({ field: 'metadata', message })));
+    if (!parsed.ok)
+      throw new ValidationFailedException(parsed.problems.map((message) => ({ field: 'metadata', message })));
     return parsed.value;
   }
 }
 
-function notFound(): NotFoundException {
-  return new NotFoundException('No analysis with this id.');
+function reply(status: AnalysisReply['status'], analysis: Analysis, preferenceApplied?: string): AnalysisReply {
+  const headers: Record<string, string> = status === 200 ? {} : { Location: locationOf(analysis) };
+  if (preferenceApplied) headers['Preference-Applied'] = preferenceApplied;
+  return { status, analysis: toView(analysis), headers };
 }
 
-function toView(analysis: Analysis): AnalysisView {
-  return {
-    id: analysis.id,
-    sha256: analysis.sha256,
-    cached: analysis.cached,
-    provider: analysis.provider,
-    model: analysis.model,
-    prompt: analysis.prompt,
-    result: analysis.result,
-    image: {
-      format: analysis.imageFormat,
-      width: analysis.imageWidth,
-      height: analysis.imageHeight,
-      bytes: analysis.imageBytes,
-    },
-    metadata: analysis.metadata,
-    usage: { inputTokens: analysis.inputTokens, outputTokens: analysis.outputTokens, costUsd: analysis.costUsd },
-    createdAt: analysis.createdAt.toISOString(),
-  };
+function notFound(): NotFoundException {
+  return new NotFoundException('No analysis with this id.');
 }

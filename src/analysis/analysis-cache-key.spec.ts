@@ -1,4 +1,5 @@
-import { analysisCacheKey, AnalysisCacheKeyParts, PROMPT_VERSION } from './analysis-cache-key';
+import { cacheKeyV1 } from '../database/migrations/1795615000300-analysis-cache-keys';
+import { analysisCacheKey, AnalysisCacheKeyParts, PROMPT_VERSION, sharedCacheKey } from './analysis-cache-key';
 
 const BASE: AnalysisCacheKeyParts = {
   sha256: 'a'.repeat(64),
@@ -34,5 +35,33 @@ describe('analysisCacheKey', () => {
 
   it('never contains the prompt itself', () => {
     expect(analysisCacheKey({ ...BASE, prompt: 'secret words' })).not.toContain('secret');
+  });
+});
+
+describe('sharedCacheKey', () => {
+  const key = analysisCacheKey(BASE);
+
+  it('is the answer key itself in the global scope', () => {
+    expect(sharedCacheKey(key, undefined)).toBe(key);
+  });
+
+  it('keeps each user to their own answers in the user scope', () => {
+    expect(sharedCacheKey(key, 'user-a')).not.toBe(sharedCacheKey(key, 'user-b'));
+    expect(sharedCacheKey(key, 'user-a')).not.toBe(key);
+  });
+
+  it('fits the cache_key column, and is what the jobs migration wrote for old rows while the prompt version is v1', () => {
+    expect(key.length).toBeLessThanOrEqual(100);
+    if (PROMPT_VERSION === 'v1') {
+      expect(
+        cacheKeyV1({
+          id: 'x',
+          sha256: BASE.sha256,
+          prompt: BASE.prompt ?? null,
+          provider: BASE.provider,
+          model: BASE.model,
+        }),
+      ).toBe(key);
+    }
   });
 });

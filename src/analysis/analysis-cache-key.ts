@@ -28,3 +28,12 @@ export function analysisCacheKey({ sha256, prompt, provider, model }: AnalysisCa
     .digest('hex');
   return `analysis:${PROMPT_VERSION}:${digest}`;
 }
+
+/**
+ * The key under which an answer is shared (the Redis cache and the single-flight lock): the
+ * answer's key itself in the `global` scope; in the `user` scope (ANALYSIS_CACHE_SCOPE) that key
+ * within one user's own answers, so no user's upload is answered from — or reveals — another's.
+ */
+export function sharedCacheKey(cacheKey: string, scopeUserId: string | undefined): string {
+  return scopeUserId === undefined ? cacheKey : `${cacheKey}:user:${scopeUserId}`;
+}

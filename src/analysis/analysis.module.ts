@@ -9,6 +9,16 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { StorageModule } from '../storage/storage.module';
 import { QuotaModule } from '../quota/quota.module';
+import { CommonModule } from '../common/common.module';
+import { JobsModule } from '../jobs/jobs.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
+import { AnalysisAnswers } from './analysis-answers';
+import { AnalysisIntake } from './analysis-intake';
+import { AnalysisOutcomes } from './analysis-outcomes';
+import { AnalysisReplyInterceptor } from './analysis-reply.interceptor';
+import { AnalysisWorker } from './analysis-worker';
+import { BatchUploadInterceptor } from './upload/batch-upload';
 import { AnalysesController } from './analyses.controller';
 import { AnalysesService } from './analyses.service';
 import { Analysis } from './entities/analysis.entity';
@@ -25,7 +35,9 @@ import { NearDuplicateModule } from './near-duplicate/near-duplicate.module';
 
 /**
  * Image analysis (CONTRACT §3): upload, normalisation, cached/single-flight vision analysis,
- * history. The vision provider is chosen by AI_PROVIDER; only the chosen one is built.
+ * history. Every analysis is a job: AnalysisIntake accepts uploads, AnalysisWorker (a queue of the
+ * JobsModule's runner) answers them. The vision provider is chosen by AI_PROVIDER; only the chosen
+ * one is built.
  */
 @Module({
   imports: [
@@ -35,6 +47,10 @@ import { NearDuplicateModule } from './near-duplicate/near-duplicate.module';
     StorageModule,
     CacheModule,
     MetricsModule,
+    CommonModule,
+    JobsModule,
+    RateLimitModule,
+    WebhooksModule,
     VisionModule,
     ModerationModule,
     NearDuplicateModule,
@@ -43,7 +59,13 @@ import { NearDuplicateModule } from './near-duplicate/near-duplicate.module';
   providers: [
     AnalysesService,
     AnalysesRepository,
+    AnalysisAnswers,
+    AnalysisIntake,
+    AnalysisOutcomes,
+    AnalysisWorker,
     ImageUploadInterceptor,
+    BatchUploadInterceptor,
+    AnalysisReplyInterceptor,
     {
       provide: ImageProcessor,
       inject: [ConfigService],

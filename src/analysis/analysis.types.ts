@@ -24,19 +24,59 @@ export interface AnalysedImage {
 
 export type AnalysisMetadata = Record<string, string | number | boolean>;
 
+/** Where an analysis's job stands (CONTRACT §3): `queued` → `running` → `succeeded` | `failed`. */
+export type AnalysisStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export const TERMINAL_STATUSES: readonly AnalysisStatus[] = ['succeeded', 'failed'];
+
+export function isTerminal(status: AnalysisStatus): boolean {
+  return status === 'succeeded' || status === 'failed';
+}
+
+/** The RFC 9457 problem a failed analysis ended with (what a waiting upload would have answered). */
+export interface AnalysisProblem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+}
+
+/** A stored failure: the problem, and how long the upstream asked callers to wait (503). */
+export interface StoredAnalysisProblem extends AnalysisProblem {
+  retryAfterSeconds?: number;
+}
+
+/** How an answer came from the cache: the same bytes (`exact`); `null` when the model was asked. */
+export type AnalysisCacheKind = 'exact' | null;
+
+/** The moderation verdict (CONTRACT §3); not produced yet, so always null. */
+export interface AnalysisModeration {
+  decision: 'accept' | 'review' | 'reject';
+  categories: Record<string, number>;
+  provider: string;
+}
+
 /** An analysis as the API returns it. */
 export interface AnalysisView {
   id: string;
+  status: AnalysisStatus;
   sha256: string;
   cached: boolean;
+  cache: AnalysisCacheKind;
   provider: string;
   model: string;
   prompt: string | null;
-  result: AnalysisResult;
+  /** Null until the job succeeded. */
+  result: AnalysisResult | null;
+  moderation: AnalysisModeration | null;
+  /** The problem the job failed with; null otherwise. */
+  error: AnalysisProblem | null;
   image: AnalysedImage;
   metadata: AnalysisMetadata;
   usage: AnalysisUsage;
   createdAt: string;
+  /** When the job succeeded or failed; null while it is queued or running. */
+  completedAt: string | null;
 }
 
 export interface AnalysisPage {

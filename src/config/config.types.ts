@@ -136,6 +136,25 @@ export interface ModerationSettings {
   rejectAt: number;
 }
 
+/** Where a process spends itself (CONTRACT §3 "Workers", §6). */
+export interface JobSettings {
+  /** ARGUS_ROLE: `all` serves the API and runs jobs; `api` only serves; `worker` only runs jobs (and answers health and metrics). */
+  role: 'all' | 'api' | 'worker';
+  /** AI_CONCURRENCY: jobs (so upstream calls) one worker process runs at once. */
+  aiConcurrency: number;
+  /** JOB_LEASE_S in ms: a running job whose worker stopped renewing it is taken up again after this. */
+  leaseMs: number;
+}
+
+export interface AnalysisSettings {
+  /** ANALYSIS_SYNC_WAIT_S: how long an upload without `Prefer: respond-async` waits for its job by default. */
+  syncWaitS: number;
+  /** BATCH_MAX_FILES: files one POST /v1/analyses/batch may carry. */
+  batchMaxFiles: number;
+  /** ANALYSIS_CACHE_SCOPE: `global` shares answers between users, `user` answers only from the caller's own. */
+  cacheScope: 'global' | 'user';
+}
+
 export interface SentrySettings {
   dsn?: string;
   environment: string;
@@ -169,6 +188,8 @@ export interface AppConfig {
   ipIntel: IpIntelSettings;
   storage: StorageSettings;
   limits: LimitSettings;
+  jobs: JobSettings;
+  analysis: AnalysisSettings;
   sentry: SentrySettings;
   apiKeys: ApiKeySettings;
   webhooks: WebhookSettings;

@@ -79,6 +79,16 @@ export function buildConfig(env: RawEnv): AppConfig {
       maxImagePixels: read.int('MAX_IMAGE_PIXELS', 40_000_000, 1, 1_000_000_000),
       analysisCacheTtlMs: read.durationMs('ANALYSIS_CACHE_TTL', '30d', 0, 365 * DAY),
     },
+    jobs: {
+      role: read.oneOf('ARGUS_ROLE', ['all', 'api', 'worker'] as const, 'all'),
+      aiConcurrency: read.int('AI_CONCURRENCY', 4, 1, 256),
+      leaseMs: read.int('JOB_LEASE_S', 60, 2, 3600) * 1000,
+    },
+    analysis: {
+      syncWaitS: read.int('ANALYSIS_SYNC_WAIT_S', 30, 0, 60),
+      batchMaxFiles: read.int('BATCH_MAX_FILES', 20, 1, 100),
+      cacheScope: read.oneOf('ANALYSIS_CACHE_SCOPE', ['global', 'user'] as const, 'global'),
+    },
     sentry: {
       dsn: read.url('SENTRY_DSN', ['https:', 'http:']),
       environment: read.string('SENTRY_ENVIRONMENT', app.env),

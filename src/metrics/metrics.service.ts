@@ -6,6 +6,16 @@ export type CacheResult = 'hit' | 'miss';
 export type UpstreamOutcome = 'success' | 'error' | 'timeout' | 'rejected' | 'circuit_open';
 /** `retry`: an attempt failed and another is scheduled; `failed`: the delivery gave up. */
 export type WebhookDeliveryOutcome = 'success' | 'retry' | 'failed';
+/** How a job's run ended: terminal (`succeeded`, `failed`) or handed back to the queue at shutdown (`released`). */
+export type JobOutcome = 'succeeded' | 'failed' | 'released';
+
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+  /** Age of the oldest unfinished job, 0 when there is none. */
+  oldestAgeSeconds: number;
+}
 
 /**
  * The one Prometheus registry of the process and the typed API other modules record through.
@@ -110,6 +120,35 @@ export class MetricsService {
     },
   });
 
+  private readonly jobs = new Counter({
+    name: 'argus_jobs_total',
+    help: 'Job runs by queue and outcome (released: handed back to the queue at shutdown)',
+    labelNames: ['queue', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly jobDuration = new Histogram({
+    name: 'argus_job_duration_seconds',
+    help: 'Time from a job being accepted to it succeeding or failing',
+    labelNames: ['queue'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+    registers: [this.registry],
+  });
+
+  private readonly queueDepth = new Gauge({
+    name: 'argus_queue_depth',
+    help: 'Unfinished jobs by queue and state (from the jobs table, the same on every replica)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly queueOldestAge = new Gauge({
+    name: 'argus_queue_oldest_job_age_seconds',
+    help: 'Age of the oldest unfinished job by queue',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     // Every outcome is exported from the start, so a failure ratio has a denominator before the first failure.
     for (const outcome of ['success', 'retry', 'failed'] as const) this.webhookDeliveries.inc({ outcome }, 0);
@@ -160,6 +199,25 @@ export class MetricsService {
   setIpFeed(feed: string, entries: number, checkedAt: number | undefined): void {
     this.ipFeedEntries.set({ feed }, entries);
     if (checkedAt !== undefined) this.ipFeedCheckedAt.set(feed, checkedAt);
+  }
+
+  /** A job run ended; `seconds` (accepted → terminal) only for terminal outcomes. */
+  recordJob(queue: string, outcome: JobOutcome, seconds?: number): void {
+    this.jobs.inc({ queue, outcome });
+    if (seconds !== undefined) this.jobDuration.observe({ queue }, seconds);
+  }
+
+  /** Exports every outcome and state of `queue` from zero, so ratios have a denominator at once. */
+  registerQueue(queue: string): void {
+    for (const outcome of ['succeeded', 'failed', 'released'] as const) this.jobs.inc({ queue, outcome }, 0);
+    this.setQueueDepth(queue, { waiting: 0, active: 0, delayed: 0, oldestAgeSeconds: 0 });
+  }
+
+  setQueueDepth(queue: string, depth: QueueDepth): void {
+    this.queueDepth.set({ queue, state: 'waiting' }, depth.waiting);
+    this.queueDepth.set({ queue, state: 'active' }, depth.active);
+    this.queueDepth.set({ queue, state: 'delayed' }, depth.delayed);
+    this.queueOldestAge.set({ queue }, depth.oldestAgeSeconds);
   }
 
   render(): Promise<string> {

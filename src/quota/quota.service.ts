@@ -3,8 +3,20 @@ import { ConfigService } from '@nestjs/config';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, QueryResult, Repository } from 'typeorm';
 import { AppConfig } from '../config/config.types';
+import { atomically, AtomicWork, sqlStep } from '../database/atomic';
 import { AiUsage } from './entities/ai-usage.entity';
 import { secondsUntilNextUtcDay, utcDay } from './utc-day';
+
+/** Where one analysis's unit of quota stands; each moves once, from `reserved`. */
+export type ReservationState = 'reserved' | 'charged' | 'refunded';
+
+/** Thrown inside a unit of work (`reserveSteps`) to roll it back: the user has no unit left today. */
+export class QuotaExhausted extends Error {
+  constructor() {
+    super('daily AI quota exhausted');
+    this.name = 'QuotaExhausted';
+  }
+}
 
 export interface QuotaUsage {
   analysesToday: number;
@@ -18,6 +30,12 @@ export interface QuotaUsage {
  * shared by replicas, which the database already gives; one conditional upsert is atomic in both
  * PostgreSQL and SQLite; and it runs once per upstream call (seconds long and paid for), so the
  * write rate is tiny. A Redis counter in front would add a second source of truth to reconcile.
+ *
+ * Analyses spend it through reservations keyed by the analysis id (`ai_usage_reservations`): a
+ * unit is reserved when the job is accepted, then charged when its upstream call was made or
+ * refunded when it failed or was answered from cache — each at most once, whatever the number of
+ * deliveries, crashes or concurrent workers, because every move is a compare-and-set from
+ * `reserved`.
  */
 @Injectable()
 export class QuotaService {
@@ -42,14 +60,8 @@ export class QuotaService {
    */
   async tryConsume(userId: string, at: Date = new Date()): Promise<boolean> {
     if (this.dailyLimit <= 0) return false;
-    const rows = await this.run(
-      `INSERT INTO "ai_usage" ("user_id", "day", "count") VALUES (:userId, :day, 1)
-       ON CONFLICT ("user_id", "day") DO UPDATE SET "count" = "ai_usage"."count" + 1
-       WHERE "ai_usage"."count" < :limit
-       RETURNING "count"`,
-      { userId, day: utcDay(at), limit: this.dailyLimit },
-    );
-    return rows.length === 1;
+    const { sql, params } = this.consumeStep(userId, utcDay(at));
+    return (await this.run(sql, params ?? {})).length === 1;
   }
 
   /**
@@ -64,9 +76,106 @@ export class QuotaService {
     );
   }
 
+  /**
+   * Steps that reserve one unit for `analysisId` (for the caller's own unit of work, with `yield*`):
+   * true when it holds one now — newly reserved, or reserved or charged earlier (a second delivery
+   * reserves nothing more). Throws QuotaExhausted, rolling the unit back, when none is left today.
+   */
+  *reserveSteps(analysisId: string, userId: string, at: Date): AtomicWork<boolean> {
+    if (this.dailyLimit <= 0) throw new QuotaExhausted();
+    const day = utcDay(at);
+    const inserted = yield sqlStep(
+      `INSERT INTO "ai_usage_reservations" ("analysis_id", "user_id", "day", "state", "created_at")
+       VALUES (:analysisId, :userId, :day, 'reserved', :at)
+       ON CONFLICT ("analysis_id") DO NOTHING
+       RETURNING "analysis_id"`,
+      { analysisId, userId, day, at },
+    );
+    if (inserted.rows.length === 0) {
+      const existing = yield sqlStep(`SELECT "state" FROM "ai_usage_reservations" WHERE "analysis_id" = :analysisId`, {
+        analysisId,
+      });
+      return existing.rows[0]?.state !== 'refunded';
+    }
+    const counted = yield this.consumeStep(userId, day);
+    if (counted.rows.length === 0) throw new QuotaExhausted();
+    return true;
+  }
+
+  /** Reserves one unit for `analysisId` (see reserveSteps); false when the user has none left today. */
+  async reserve(analysisId: string, userId: string, at: Date = new Date()): Promise<boolean> {
+    try {
+      return await atomically(this.dataSource, () => this.reserveSteps(analysisId, userId, at));
+    } catch (error) {
+      if (error instanceof QuotaExhausted) return false;
+      throw error;
+    }
+  }
+
+  /** Steps that mark the reservation of `analysisId` spent on an upstream call; true when they moved it. */
+  *chargeSteps(analysisId: string): AtomicWork<boolean> {
+    const charged = yield sqlStep(
+      `UPDATE "ai_usage_reservations" SET "state" = 'charged', "settled_at" = :at
+       WHERE "analysis_id" = :analysisId AND "state" = 'reserved'
+       RETURNING "analysis_id"`,
+      { analysisId, at: new Date() },
+    );
+    return charged.rows.length === 1;
+  }
+
+  /** Charges the unit reserved for `analysisId` (see chargeSteps). */
+  charge(analysisId: string): Promise<boolean> {
+    return atomically(this.dataSource, () => this.chargeSteps(analysisId));
+  }
+
+  /**
+   * Steps that give back the unit reserved for `analysisId`, once: a charged, refunded or missing
+   * reservation gives back nothing. True when these steps refunded it.
+   */
+  *refundSteps(analysisId: string): AtomicWork<boolean> {
+    const settled = yield sqlStep(
+      `UPDATE "ai_usage_reservations" SET "state" = 'refunded', "settled_at" = :at
+       WHERE "analysis_id" = :analysisId AND "state" = 'reserved'
+       RETURNING "user_id", CAST("day" AS TEXT) AS "day"`,
+      { analysisId, at: new Date() },
+    );
+    const reservation = settled.rows[0];
+    if (!reservation) return false;
+    yield sqlStep(
+      `UPDATE "ai_usage" SET "count" = "count" - 1 WHERE "user_id" = :userId AND "day" = :day AND "count" > 0`,
+      { userId: reservation.user_id, day: reservation.day },
+    );
+    return true;
+  }
+
+  /** Refunds the unit reserved for `analysisId` (see refundSteps). */
+  refundReservation(analysisId: string): Promise<boolean> {
+    return atomically(this.dataSource, () => this.refundSteps(analysisId));
+  }
+
+  /** Where the reservation of `analysisId` stands; undefined when it never reserved one. */
+  async reservationState(analysisId: string): Promise<ReservationState | undefined> {
+    const rows = await this.run<{ state: ReservationState }>(
+      `SELECT "state" FROM "ai_usage_reservations" WHERE "analysis_id" = :analysisId`,
+      { analysisId },
+    );
+    return rows[0]?.state;
+  }
+
   /** Seconds until the quota starts afresh (for a `Retry-After` on quota-exceeded). */
   secondsUntilReset(at: Date = new Date()): number {
     return secondsUntilNextUtcDay(at);
+  }
+
+  /** Counts one unit for the user's `day` when under the limit; yields the new count, or no row. */
+  private consumeStep(userId: string, day: string) {
+    return sqlStep(
+      `INSERT INTO "ai_usage" ("user_id", "day", "count") VALUES (:userId, :day, 1)
+       ON CONFLICT ("user_id", "day") DO UPDATE SET "count" = "ai_usage"."count" + 1
+       WHERE "ai_usage"."count" < :limit
+       RETURNING "count"`,
+      { userId, day, limit: this.dailyLimit },
+    );
   }
 
   /** Runs one statement with `:named` parameters on either driver and returns the rows it yields. */

@@ -78,6 +78,23 @@ export class RedisService implements OnModuleDestroy {
   }
 
   /**
+   * A connection for the job queue (BullMQ), which needs the opposite of the fail-fast options:
+   * commands wait for Redis to come back (`maxRetriesPerRequest: null`, offline queue on) instead
+   * of failing, because BullMQ's workers block on Redis by design. It still reconnects forever.
+   * The caller owns it and must `quit()` it.
+   */
+  createQueueClient(connectionName: string): Redis {
+    const client = new Redis(this.requireUrl(), {
+      ...safeRedisOptions(connectionName),
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+      enableAutoPipelining: false,
+    });
+    monitorConnection(client, this.logger, connectionName);
+    return client;
+  }
+
+  /**
    * A `@keyv/redis` store (node-redis underneath) with the same fail-fast behaviour, keys written as
    * `<namespace>:<key>`. The caller owns it and closes it with `closeKeyvStore()`.
    */

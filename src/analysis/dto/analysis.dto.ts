@@ -1,13 +1,20 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { StoredImageFormat } from '../../storage/image-store';
 import type {
   AnalysedImage,
+  AnalysisCacheKind,
   AnalysisMetadata,
+  AnalysisModeration,
   AnalysisPage,
+  AnalysisProblem,
   AnalysisResult,
+  AnalysisStatus,
   AnalysisUsage,
   AnalysisView,
 } from '../analysis.types';
+import type { BatchItem, BatchReply } from '../analyses.service';
+
+const STATUSES: AnalysisStatus[] = ['queued', 'running', 'succeeded', 'failed'];
 
 export class AnalysisResultDto implements AnalysisResult {
   @ApiProperty({ example: 'A red bicycle leaning against a brick wall on a sunny street.' })
@@ -60,9 +67,42 @@ export class AnalysisUsageDto implements AnalysisUsage {
   costUsd: number;
 }
 
+/** An RFC 9457 problem, as a failed analysis or a refused batch item carries it. */
+export class AnalysisProblemDto implements AnalysisProblem {
+  @ApiProperty({ example: 'urn:argus:problem:upstream-timeout' })
+  type: string;
+
+  @ApiProperty({ example: 'Gateway Timeout' })
+  title: string;
+
+  @ApiProperty({ example: 504 })
+  status: number;
+
+  @ApiProperty({ example: 'The upstream provider "openai" did not answer in time.' })
+  detail: string;
+}
+
+export class AnalysisModerationDto implements AnalysisModeration {
+  @ApiProperty({ enum: ['accept', 'review', 'reject'] })
+  decision: 'accept' | 'review' | 'reject';
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number', minimum: 0, maximum: 1 } })
+  categories: Record<string, number>;
+
+  @ApiProperty({ example: 'local' })
+  provider: string;
+}
+
 export class AnalysisDto implements AnalysisView {
   @ApiProperty({ format: 'uuid', example: '0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11' })
   id: string;
+
+  @ApiProperty({
+    enum: STATUSES,
+    description: 'The analysis job: `queued` → `running` → `succeeded` (with `result`) or `failed` (with `error`).',
+    example: 'succeeded',
+  })
+  status: AnalysisStatus;
 
   @ApiProperty({
     description: 'sha256 (hex) of the uploaded bytes.',
@@ -70,8 +110,15 @@ export class AnalysisDto implements AnalysisView {
   })
   sha256: string;
 
-  @ApiProperty({ description: 'True when no upstream call was made for this request (answered from cache).' })
+  @ApiProperty({ description: 'True when no upstream call was made for this analysis (answered from cache).' })
   cached: boolean;
+
+  @ApiProperty({
+    enum: ['exact'],
+    nullable: true,
+    description: 'How the answer came from the cache: `exact` (the same bytes); null when the model was asked.',
+  })
+  cache: AnalysisCacheKind;
 
   @ApiProperty({ enum: ['openai', 'local'], example: 'openai' })
   provider: string;
@@ -82,8 +129,22 @@ export class AnalysisDto implements AnalysisView {
   @ApiProperty({ type: String, nullable: true, example: 'Is there a bicycle?' })
   prompt: string | null;
 
-  @ApiProperty({ type: AnalysisResultDto })
-  result: AnalysisResultDto;
+  @ApiProperty({ type: AnalysisResultDto, nullable: true, description: 'Null until the analysis succeeded.' })
+  result: AnalysisResultDto | null;
+
+  @ApiProperty({
+    type: AnalysisModerationDto,
+    nullable: true,
+    description: 'The moderation verdict; null when none was made.',
+  })
+  moderation: AnalysisModerationDto | null;
+
+  @ApiProperty({
+    type: AnalysisProblemDto,
+    nullable: true,
+    description: 'Why the analysis failed (the problem a waiting upload was answered with); null otherwise.',
+  })
+  error: AnalysisProblemDto | null;
 
   @ApiProperty({ type: AnalysedImageDto })
   image: AnalysedImageDto;
@@ -103,6 +164,34 @@ export class AnalysisDto implements AnalysisView {
 
   @ApiProperty({ format: 'date-time', example: '2030-06-01T12:00:00.000Z' })
   createdAt: string;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the analysis succeeded or failed; null while it is queued or running.',
+    example: '2030-06-01T12:00:02.500Z',
+  })
+  completedAt: string | null;
+}
+
+export class BatchItemDto {
+  @ApiProperty({ description: 'Position of the file among the `files` parts, from 0.', example: 0 })
+  index: number;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The analysis made for the file (when it was accepted).' })
+  id?: string;
+
+  @ApiPropertyOptional({ enum: STATUSES, description: 'The analysis job’s status when the batch was answered.' })
+  status?: AnalysisStatus;
+
+  @ApiPropertyOptional({ type: AnalysisProblemDto, description: 'Why the file was refused (instead of `id`).' })
+  error?: AnalysisProblemDto;
+}
+
+export class BatchReplyDto implements BatchReply {
+  @ApiProperty({ type: [BatchItemDto], description: 'One item per file, in the order of the parts.' })
+  items: BatchItem[];
 }
 
 export class AnalysisPageDto implements AnalysisPage {

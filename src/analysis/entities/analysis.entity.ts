@@ -1,11 +1,14 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { StoredImageFormat } from '../../storage/image-store';
-import type { AnalysisMetadata, AnalysisResult } from '../analysis.types';
+import type { AnalysisMetadata, AnalysisProblem, AnalysisResult, AnalysisStatus } from '../analysis.types';
 
 /**
- * One analysis request of one user (its history). Rows of identical uploads share the stored
- * image through `sha256`; the image bytes live in the ImageStore, never here. JSON columns are
- * `simple-json` (text), portable between PostgreSQL and SQLite.
+ * One analysis request of one user (its history), and the job that answers it (CONTRACT §3): the
+ * row is written `queued` when the upload is accepted and is the job's source of truth; a worker
+ * takes it `running` under a lease and ends it `succeeded` (with `result`) or `failed` (with
+ * `error`). Rows of identical uploads share the stored image through `sha256`; the image bytes live
+ * in the ImageStore, never here. JSON columns are `simple-json` (text), portable between
+ * PostgreSQL and SQLite.
  */
 @Entity({ name: 'analyses' })
 @Index('IDX_analyses_user_id_created_at', ['userId', 'createdAt', 'id'])
@@ -27,14 +30,41 @@ export class Analysis {
   @Column({ type: 'simple-json' })
   metadata: AnalysisMetadata;
 
+  @Column({ type: 'varchar', length: 16 })
+  status: AnalysisStatus;
+
+  /** Times a worker has claimed the job (a crashed or released run counts). */
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  /** While `running`: until when the worker holding the job is trusted to be alive. */
+  @Column({ name: 'lease_until', type: Date, nullable: true })
+  leaseUntil: Date | null;
+
+  @Column({ name: 'worker_id', type: 'varchar', length: 128, nullable: true })
+  workerId: string | null;
+
+  /** The request that created the job (its X-Request-ID): logged and forwarded by the worker. */
+  @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
+  requestId: string | null;
+
+  /** The result-cache key of (image, prompt, provider, model); the table is the durable cache. */
+  @Column({ name: 'cache_key', type: 'varchar', length: 100, nullable: true })
+  cacheKey: string | null;
+
   @Column({ type: 'varchar', length: 32 })
   provider: string;
 
   @Column({ type: 'varchar', length: 128 })
   model: string;
 
-  @Column({ type: 'simple-json' })
-  result: AnalysisResult;
+  /** Set when `succeeded`. */
+  @Column({ type: 'simple-json', nullable: true })
+  result: AnalysisResult | null;
+
+  /** Set when `failed`: the problem the job ended with. */
+  @Column({ type: 'simple-json', nullable: true })
+  error: AnalysisProblem | null;
 
   @Column({ name: 'image_format', type: 'varchar', length: 8 })
   imageFormat: StoredImageFormat;
@@ -48,7 +78,7 @@ export class Analysis {
   @Column({ name: 'image_bytes', type: 'integer' })
   imageBytes: number;
 
-  /** What this request cost: zero when it was answered from cache (`cached`) or by the local provider. */
+  /** What this analysis cost: zero when it was answered from cache (`cached`) or by the local provider. */
   @Column({ name: 'input_tokens', type: 'integer' })
   inputTokens: number;
 
@@ -58,9 +88,14 @@ export class Analysis {
   @Column({ name: 'cost_usd', type: 'double precision' })
   costUsd: number;
 
+  /** True when the answer came from the cache: no upstream call was made for this analysis. */
   @Column({ type: 'boolean' })
   cached: boolean;
 
   @Column({ name: 'created_at', type: Date })
   createdAt: Date;
+
+  /** When the job became `succeeded` or `failed`. */
+  @Column({ name: 'completed_at', type: Date, nullable: true })
+  completedAt: Date | null;
 }

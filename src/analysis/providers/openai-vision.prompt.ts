@@ -1,6 +1,6 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ResponseFormatJSONSchema } from 'openai/resources/shared';
-import type { NormalisedImage } from '../image-processor';
+import type { VisionImage } from './vision-provider';
 
 export const USER_REQUEST_OPEN = '<<<USER_REQUEST';
 export const USER_REQUEST_CLOSE = 'USER_REQUEST>>>';
@@ -71,7 +71,7 @@ export const VISION_RESPONSE_FORMAT: ResponseFormatJSONSchema = {
  * request is JSON-encoded with `<` and `>` escaped, so it can neither end the quotation nor forge
  * the markers. Metadata is never sent.
  */
-export function buildVisionMessages(image: NormalisedImage, prompt: string | undefined): ChatCompletionMessageParam[] {
+export function buildVisionMessages(image: VisionImage, prompt: string | undefined): ChatCompletionMessageParam[] {
   const request =
     prompt === undefined
       ? 'No request was given: describe the image.'
@@ -93,6 +93,6 @@ function quote(prompt: string): string {
   return JSON.stringify(prompt).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
 }
 
-function dataUrl(image: NormalisedImage): string {
+function dataUrl(image: VisionImage): string {
   return `data:${image.contentType};base64,${image.data.toString('base64')}`;
 }

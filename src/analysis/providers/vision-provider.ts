@@ -1,9 +1,11 @@
 import type { NormalisedImage } from '../image-processor';
 import type { AnalysisResult, AnalysisUsage } from '../analysis.types';
 
+/** The normalised image as stored (metadata stripped, long edge capped): the only image a provider sees. */
+export type VisionImage = Pick<NormalisedImage, 'data' | 'contentType'>;
+
 export interface VisionRequest {
-  /** The normalised image (metadata stripped, long edge capped): the only image a provider sees. */
-  image: NormalisedImage;
+  image: VisionImage;
   /** What to look for, as the user typed it (trimmed). Untrusted: data, never instructions. */
   prompt?: string;
 }

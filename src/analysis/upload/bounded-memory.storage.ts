@@ -87,3 +87,40 @@ class FileSink {
     this.buffer = undefined;
   }
 }
+
+/**
+ * For a batch: every file bounded on its own (multer is given no `fileSize`, which would end the
+ * whole request at the first large file). A file past the limit keeps being read but its bytes
+ * are dropped at once, and it is marked `tooLarge`, so the batch answers it with its own 413 item
+ * and goes on with the other files.
+ */
+export class PerFileBoundedStorage implements StorageEngine {
+  constructor(private readonly maxFileSizeBytes: number) {}
+
+  _handleFile(_req: Request, file: Express.Multer.File, callback: Callback): void {
+    const stream: Readable = file.stream;
+    const sink = new FileSink(undefined);
+    let received = 0;
+    let tooLarge = false;
+    stream.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (tooLarge) return;
+      if (received > this.maxFileSizeBytes) {
+        tooLarge = true;
+        sink.clear();
+        return;
+      }
+      sink.append(chunk);
+    });
+    stream.on('end', () => {
+      const buffer = tooLarge ? Buffer.alloc(0) : sink.contents();
+      sink.clear();
+      callback(null, { buffer, size: buffer.length, tooLarge } as FileInfo);
+    });
+  }
+
+  _removeFile(_req: Request, file: Express.Multer.File, callback: (error: Error | null) => void): void {
+    file.buffer = Buffer.alloc(0);
+    callback(null);
+  }
+}

@@ -17,6 +17,8 @@ export enum ErrorCode {
   IdempotencyKeyReused = 'idempotency-key-reused',
   IdempotencyKeyInFlight = 'idempotency-key-in-flight',
   IdempotencyUnavailable = 'idempotency-unavailable',
+  /** A job that could not be run to an answer, after every attempt (not a provider failure). */
+  JobFailed = 'job-failed',
 }
 
 export function statusForCode(code: ErrorCode): number {
@@ -36,6 +38,8 @@ export function statusForCode(code: ErrorCode): number {
     case ErrorCode.CorruptImage:
     case ErrorCode.IdempotencyKeyReused:
       return 422;
+    case ErrorCode.JobFailed:
+      return 500;
     case ErrorCode.UpstreamError:
       return 502;
     case ErrorCode.UpstreamTimeout:
@@ -50,10 +54,16 @@ export function statusForCode(code: ErrorCode): number {
 export interface AppErrorOptions {
   retryAfterSeconds?: number;
   cause?: unknown;
+  /**
+   * Already reported to Sentry where it happened (a failed job, reported once by its worker): the
+   * response that repeats it to a waiting client is not reported again.
+   */
+  reported?: boolean;
 }
 
 export class AppError extends Error {
   readonly retryAfterSeconds?: number;
+  readonly reported: boolean;
 
   constructor(
     readonly code: ErrorCode,
@@ -64,6 +74,7 @@ export class AppError extends Error {
     super(detail, { cause: options.cause });
     this.name = 'AppError';
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.reported = options.reported ?? false;
   }
 
   get status(): number {

@@ -141,6 +141,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     } else {
       this.logger.warn({ msg: 'request failed', status: mapped.status, code: mapped.slug, err: exception });
     }
+    if (exception instanceof AppError && exception.reported) return;
     Sentry.withScope((scope) => {
       scope.setTag('requestId', requestId);
       const userId = RequestContext.current()?.userId;

@@ -1,12 +1,17 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ShutdownState } from './shutdown-state';
 
 const logger = new Logger('GracefulShutdown');
+/** How long answers written at the end of the grace get to leave before every connection is cut. */
+const FLUSH_MS = 100;
 
 /**
  * SIGTERM/SIGINT (CONTRACT §5): readiness turns 503, the listener closes so new connections are
- * refused, in-flight requests finish (up to `graceMs`), then Nest's shutdown hooks close the
+ * refused, requests waiting for a job answer 202 with its Location at once, in-flight requests and
+ * running jobs finish (up to `graceMs`); then jobs still running are handed back to the queue,
+ * requests still open get an answer where one is possible, Nest's shutdown hooks close the
  * database and Redis, and the process exits 0.
  *
  * Nest's own `enableShutdownHooks` is not used: it runs `onModuleDestroy` (closing the database)
@@ -31,25 +36,32 @@ export function installGracefulShutdown(app: INestApplication, graceMs: number):
 }
 
 export async function shutdown(app: INestApplication, graceMs: number): Promise<void> {
-  app.get(ShutdownState).begin();
-  const server = app.getHttpServer() as Server;
-  await drain(server, graceMs);
+  const state = app.get(ShutdownState);
+  const deadline = Date.now() + graceMs;
+  state.begin();
+  await Promise.all([drainHttp(app.getHttpServer() as Server, state, deadline), state.drain(deadline)]);
   await app.close();
 }
 
-function drain(server: Server, graceMs: number): Promise<void> {
+function drainHttp(server: Server, state: ShutdownState, deadline: number): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     // Keep-alive connections become idle as their last response ends: close them as they do.
     const sweep = setInterval(() => server.closeIdleConnections(), 250);
-    const deadline = setTimeout(() => {
-      logger.warn({ msg: 'grace period over; closing remaining connections' });
-      server.closeAllConnections();
-    }, graceMs);
+    const timer = setTimeout(
+      () => {
+        const answered = state.answerOpenRequests();
+        logger.warn({ msg: 'grace period over; closing remaining connections', answered });
+        // The answers just written leave on their own (`Connection: close`); give them a moment.
+        setTimeout(() => server.closeAllConnections(), answered > 0 ? FLUSH_MS : 0).unref();
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     server.close(() => {
       clearInterval(sweep);
-      clearTimeout(deadline);
-      resolve();
+      clearTimeout(timer);
+      // Let the responses' `close` handlers (the request log) run before the process moves on.
+      void nextTurn().then(() => resolve());
     });
   });
 }
