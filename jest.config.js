@@ -2,6 +2,17 @@
 process.env.TZ = 'UTC';
 
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+// e2e specs read the OpenAPI document: compile them with the @nestjs/swagger CLI plugin, as `nest build`
+// does (nest-cli.json). The plugin needs the type checker, so no isolatedModules here; type errors
+// are still left to `npm run typecheck`, as in the unit project.
+const tsJestWithSwaggerPlugin = [
+  'ts-jest',
+  {
+    tsconfig: { isolatedModules: false },
+    diagnostics: false,
+    astTransformers: { before: ['<rootDir>/test/support/openapi-plugin.transformer.js'] },
+  },
+];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -25,7 +36,7 @@ module.exports = {
       testEnvironmentOptions: { globalsCleanup: 'off' },
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      transform: { '^.+\\.ts$': tsJestWithSwaggerPlugin },
       testTimeout: 60000,
     },
   ],
