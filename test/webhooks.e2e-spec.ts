@@ -451,6 +451,20 @@ describe(`Webhooks (CONTRACT §3.5) — ${mode}`, () => {
       expect(await s.deliveries(user, endpoint.id)).toHaveLength(1);
     });
 
+    it('deletes finished deliveries after 30 days', async () => {
+      const user = await registerUser(s.t);
+      const hook = await receiver();
+      const endpoint = await s.endpoint(user, hook);
+      const deliveryId = await s.sendTest(user, endpoint.id);
+      await s.deliveryWhen(user, endpoint.id, deliveryId, (d) => d.status === 'succeeded', 'success');
+
+      s.advance(29 * 24 * HOUR, hook);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await s.deliveries(user, endpoint.id)).toHaveLength(1);
+      s.advance(2 * 24 * HOUR, hook);
+      await eventually(async () => ((await s.deliveries(user, endpoint.id)).length === 0 ? true : undefined), 'sweep');
+    });
+
     it('pages deliveries newest first with a cursor', async () => {
       const user = await registerUser(s.t);
       const hook = await receiver();

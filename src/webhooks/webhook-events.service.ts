@@ -25,8 +25,8 @@ export class WebhookEvents {
   /**
    * Queues `{ type, timestamp, data }` for each of the user's enabled endpoints subscribed to
    * `type`. Idempotent by `dedupeKey` (at most 255 characters) per endpoint: emitting the same
-   * key again — a job run twice after a crash — queues nothing new. Rejects only when the
-   * database does; it never waits for a delivery.
+   * key again — a job run twice after a crash — queues nothing new. Never waits for a delivery;
+   * rejects when the dedupe key is empty or too long, or the database fails.
    */
   async emit(userId: string, type: WebhookEventType, data: object, dedupeKey: string): Promise<void> {
     const endpoints = await this.endpoints.findSubscribed(userId, type);

@@ -18,6 +18,9 @@ import { AttemptOutcome, sendDelivery } from './webhook-sender';
 const MAX_IN_FLIGHT = 16;
 /** A claimed attempt's lease beyond its timeout: a process that dies mid-attempt frees the row after this. */
 const LEASE_MARGIN_MS = 30_000;
+/** Finished deliveries are kept this long (the deliveries list shows them), then deleted. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 3_600_000;
+const SWEEP_EVERY_MS = 3_600_000;
 
 /**
  * Delivers queued webhook deliveries. Polls `webhook_deliveries` for due `pending` rows and claims
@@ -35,6 +38,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private pollAgain = false;
+  private lastSweep = 0;
 
   constructor(
     private readonly deliveries: WebhookDeliveriesRepository,
@@ -88,12 +92,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
         for (const delivery of claimed) this.track(this.attempt(delivery));
         if (claimed.length === room) this.pollAgain = true;
       }
+      await this.sweep();
     } catch (error) {
       this.logger.warn({ msg: 'webhook poll failed', err: error });
     } finally {
       this.polling = false;
       this.schedule(this.pollAgain ? 0 : this.pollMs);
     }
+  }
+
+  /** At most once an hour per process: deletes finished deliveries past DELIVERY_RETENTION_MS. */
+  private async sweep(): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    const deleted = await this.deliveries.deleteFinishedBefore(new Date(now - DELIVERY_RETENTION_MS));
+    if (deleted > 0) this.logger.log({ msg: 'old webhook deliveries deleted', deleted });
   }
 
   private track(attempt: Promise<void>): void {
@@ -117,7 +131,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     try {
       secret = this.secrets.open(endpoint.secretCiphertext, endpoint.id);
     } catch (error) {
-      // Retrying cannot help: the key the secret was sealed with is not configured (see docs/operations.md).
+      // Retrying cannot help: the key the secret was sealed with is not configured (docs/runbooks/webhooks.md).
       this.logger.error({ msg: 'webhook secret cannot be opened', endpointId: endpoint.id, err: error });
       return this.giveUp(delivery, endpoint, { statusCode: null, error: 'signing secret unreadable', response: null });
     }

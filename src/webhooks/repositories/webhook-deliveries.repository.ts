@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, QueryResult, Repository } from 'typeorm';
+import { DataSource, In, LessThan, QueryResult, Repository } from 'typeorm';
 import { DeliveryStatus, WebhookDelivery } from '../entities/webhook-delivery.entity';
 import type { WebhookCursor } from '../webhook-cursor';
 import type { WebhookDeliveryType } from '../webhook-events';
@@ -148,6 +148,15 @@ export class WebhookDeliveriesRepository {
       { endpointId, status: 'pending' },
       { status: 'failed', nextAttemptAt: null, lastError: error, updatedAt: at },
     );
+  }
+
+  /** Deletes succeeded and failed deliveries last touched before `cutoff`; returns how many. */
+  async deleteFinishedBefore(cutoff: Date): Promise<number> {
+    const { affected } = await this.deliveries.delete({
+      status: In(['succeeded', 'failed']),
+      updatedAt: LessThan(cutoff),
+    });
+    return affected ?? 0;
   }
 
   /** Runs one statement with `:named` parameters on either driver: the rows it yields and its count. */
