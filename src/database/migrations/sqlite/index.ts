@@ -3,6 +3,8 @@ import { CreateUsersAndRefreshTokens1795615000000 } from './1795615000000-Create
 import { CreateAiUsage1795615000001 } from './1795615000001-CreateAiUsage';
 import { CreateIpTables1795615000100 } from './1795615000100-CreateIpTables';
 import { CreateAnalyses1795615000200 } from './1795615000200-CreateAnalyses';
+import { AnalysesAreJobs1795615000300 } from './1795615000300-AnalysesAreJobs';
+import { CreateAiUsageReservations1795615000301 } from './1795615000301-CreateAiUsageReservations';
 import { CreateWebhooks1795615000400 } from './1795615000400-CreateWebhooks';
 import { IndexFinishedWebhookDeliveries1795615000401 } from './1795615000401-IndexFinishedWebhookDeliveries';
 import { CreateIdempotencyKeys1795615000500 } from './1795615000500-CreateIdempotencyKeys';
@@ -16,6 +18,8 @@ export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [
   CreateAiUsage1795615000001,
   CreateIpTables1795615000100,
   CreateAnalyses1795615000200,
+  AnalysesAreJobs1795615000300,
+  CreateAiUsageReservations1795615000301,
   CreateWebhooks1795615000400,
   IndexFinishedWebhookDeliveries1795615000401,
   CreateIdempotencyKeys1795615000500,
