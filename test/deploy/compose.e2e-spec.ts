@@ -43,7 +43,7 @@ interface ComposeFile {
 
 const composeText = readFileSync(join(DOCKER_DIR, 'docker-compose.yml'), 'utf8');
 const compose = parse(composeText, { merge: true }) as ComposeFile;
-const { api, migrate, nginx, postgres, redis, prometheus, grafana } = compose.services;
+const { api, migrate, nginx, postgres, redis, prometheus, grafana, alertmanager } = compose.services;
 const nginxConf = readFileSync(join(DOCKER_DIR, 'nginx.conf'), 'utf8');
 
 function seconds(duration: string): number {
@@ -164,8 +164,9 @@ describe('docker/docker-compose.yml', () => {
     }
   });
 
-  it('Prometheus and Grafana are optional (profile monitoring) and Prometheus gets the metrics token', () => {
+  it('Prometheus, Alertmanager and Grafana are optional (profile monitoring) and Prometheus gets the metrics token', () => {
     expect(prometheus.profiles).toEqual(['monitoring']);
+    expect(alertmanager.profiles).toEqual(['monitoring']);
     expect(grafana.profiles).toEqual(['monitoring']);
     expect(prometheus.secrets).toContain('metrics_token');
     expect(prometheus.volumes).toContain('./prometheus:/etc/prometheus:ro');
@@ -220,6 +221,72 @@ describe('docker/docker-compose.yml', () => {
       expect(config.database.url).toBe('postgres://argus:filled-in@postgres:5432/argus');
       expect(config.redis.url).toBe('redis://redis:6379');
       expect(config.app.metricsToken).toBe('filled-in');
+    });
+  });
+});
+
+describe('Alertmanager (docker/alertmanager/alertmanager.yml) wired to Prometheus', () => {
+  interface Route {
+    receiver?: string;
+    routes?: Route[];
+  }
+  const amConfig = parse(readFileSync(join(DOCKER_DIR, 'alertmanager', 'alertmanager.yml'), 'utf8')) as {
+    route: Route;
+    receivers: { name: string; webhook_configs?: { url: string; send_resolved?: boolean }[] }[];
+    inhibit_rules: { source_matchers: string[]; target_matchers: string[] }[];
+  };
+  const promConfig = parse(readFileSync(join(DOCKER_DIR, 'prometheus', 'prometheus.yml'), 'utf8')) as {
+    alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+  };
+  const alertNames = new Set(
+    [...readFileSync(join(DOCKER_DIR, 'prometheus', 'alerts.yml'), 'utf8').matchAll(/^\s*- alert: (\w+)/gm)].map(
+      ([, name]) => name,
+    ),
+  );
+
+  it('runs in the monitoring profile, on loopback, with its config mounted read-only', () => {
+    expect(alertmanager.profiles).toEqual(['monitoring']);
+    expect(alertmanager.image).toMatch(/^prom\/alertmanager:v0\.\d+\.\d+$/);
+    expect(alertmanager.volumes).toContain('./alertmanager:/etc/alertmanager:ro');
+    expect(alertmanager.command).toContain('--config.file=/etc/alertmanager/alertmanager.yml');
+    expect(alertmanager.ports).toEqual([expect.stringMatching(/^127\.0\.0\.1:.*:9093$/)]);
+  });
+
+  it('Prometheus sends its alerts to the compose alertmanager service and starts after it', () => {
+    const targets = promConfig.alerting.alertmanagers.flatMap((am) => am.static_configs.flatMap((c) => c.targets));
+    expect(targets).toEqual(['alertmanager:9093']);
+    expect(prometheus.depends_on).toMatchObject({ alertmanager: { condition: 'service_started' } });
+  });
+
+  it('routes to receivers it defines: a null default and a webhook example', () => {
+    const names = amConfig.receivers.map((receiver) => receiver.name);
+    const routed = (route: Route): string[] => [route.receiver ?? '', ...(route.routes ?? []).flatMap(routed)];
+    for (const receiver of routed(amConfig.route).filter(Boolean)) expect(names).toContain(receiver);
+    expect(amConfig.route.receiver).toBe('null');
+    expect(amConfig.receivers.find((receiver) => receiver.name === 'null')).toEqual({ name: 'null' });
+    const webhook = amConfig.receivers.find((receiver) => receiver.webhook_configs);
+    expect(webhook?.webhook_configs?.[0]).toMatchObject({
+      url: expect.stringMatching(/^https?:\/\//),
+      send_resolved: true,
+    });
+  });
+
+  it('inhibit rules name alerts that exist in alerts.yml', () => {
+    const named = amConfig.inhibit_rules
+      .flatMap((rule) => [...rule.source_matchers, ...rule.target_matchers])
+      .flatMap((matcher) => /^alertname=~?"([^"]+)"$/.exec(matcher)?.[1].split('|') ?? []);
+    expect(named.length).toBeGreaterThan(0);
+    for (const name of named) expect({ name, exists: alertNames.has(name) }).toEqual({ name, exists: true });
+  });
+
+  const amtool = spawnSync('amtool', ['--version'], { encoding: 'utf8' }).status === 0;
+  (amtool ? it : it.skip)('amtool check-config accepts it', () => {
+    const result = spawnSync('amtool', ['check-config', join(DOCKER_DIR, 'alertmanager', 'alertmanager.yml')], {
+      encoding: 'utf8',
+    });
+    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({
+      status: 0,
+      output: expect.stringContaining('SUCCESS'),
     });
   });
 });
