@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import type { OpenAiFake } from './fakes/openai-fake';
 import { bearer, RegisteredUser, registerUser } from './support/auth';
@@ -29,6 +30,8 @@ export interface UploadOptions {
   prompt?: string;
   metadata?: string;
   requestId?: string;
+  /** The `Prefer` header (`respond-async`, `wait=N`). */
+  prefer?: string;
 }
 
 export interface AnalysisSuite {
@@ -56,6 +59,7 @@ export function suiteFor(t: TestApp, user: RegisteredUser): AnalysisSuite {
     upload: (file, options = {}, as = user) => {
       const req = t.http().post('/v1/analyses').set(bearer(as));
       if (options.requestId) req.set('X-Request-ID', options.requestId);
+      if (options.prefer) req.set('Prefer', options.prefer);
       if (options.prompt !== undefined) req.field('prompt', options.prompt);
       if (options.metadata !== undefined) req.field('metadata', options.metadata);
       return req.attach('file', file, {
@@ -67,6 +71,19 @@ export function suiteFor(t: TestApp, user: RegisteredUser): AnalysisSuite {
     del: (path, as = user) => t.http().delete(path).set(bearer(as)),
     newUser: () => registerUser(t),
   };
+}
+
+/**
+ * Waits until the event loop answers promptly: an app that has just booted loads datasets in the
+ * background (IP enrichment) for a few seconds, and timing assertions made meanwhile measure that.
+ */
+export async function quietEventLoop(timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let calm = 0; calm < 10 && Date.now() < deadline; ) {
+    const started = performance.now();
+    await sleep(20);
+    calm = performance.now() - started < 40 ? calm + 1 : 0;
+  }
 }
 
 export function expectProblem(res: request.Response, status: number, typeSuffix?: string): void {
