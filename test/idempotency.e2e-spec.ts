@@ -264,6 +264,33 @@ describe(`Idempotency keys (CONTRACT §3.6) — ${servicesMode ? 'PostgreSQL + R
     });
   });
 
+  describe('POST /v1/analyses/batch', () => {
+    function batch(user: RegisteredUser, files: Buffer[], idempotencyKey: string): request.Test {
+      const req = t.http().post('/v1/analyses/batch').set(bearer(user)).set(KEY_HEADER, idempotencyKey);
+      for (const [index, file] of files.entries()) {
+        req.attach('files', file, { filename: `image-${index}.png`, contentType: 'image/png' });
+      }
+      return req;
+    }
+
+    it('answers a retry with the first items, accepting each file once; other files under the key → 422', async () => {
+      const user = await registerUser(t);
+      const files = [await uniquePng(), await uniquePng()];
+      const k = key();
+
+      const first = await batch(user, files, k).expect(202);
+      const retry = await batch(user, files, k).expect(202);
+      const reordered = await batch(user, [files[1], files[0]], k);
+
+      expect(retry.headers[REPLAYED]).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      expect(first.body.items).toHaveLength(2);
+      expectProblem(reordered, 422, 'idempotency-key-reused');
+      const list = await t.http().get('/v1/analyses').set(bearer(user)).expect(200);
+      expect(list.body.items).toHaveLength(2);
+    });
+  });
+
   describe('POST /v1/webhooks', () => {
     it('answers a retry with the first endpoint, its signing secret included, registering one', async () => {
       const user = await registerUser(t);
@@ -317,6 +344,7 @@ describe(`Idempotency keys (CONTRACT §3.6) — ${servicesMode ? 'PostgreSQL + R
       };
       const operations = [
         doc.paths['/v1/analyses'].post,
+        doc.paths['/v1/analyses/batch'].post,
         doc.paths['/v1/ip/{address}/reports'].post,
         doc.paths['/v1/webhooks'].post,
       ];

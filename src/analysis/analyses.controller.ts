@@ -141,6 +141,7 @@ export class AnalysesController {
   @Post('batch')
   @HttpCode(HttpStatus.ACCEPTED)
   @RateLimit('analysis')
+  @Idempotent()
   @UseInterceptors(BatchUploadInterceptor)
   @ApiOperation({
     summary: 'Analyse several images',
