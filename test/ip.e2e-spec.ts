@@ -439,7 +439,11 @@ describe('IP reputation without AbuseIPDB (embedded default)', () => {
   it('answers from the users’ reports alone: unknown, then 1, 2, 3 distinct reporters → 30, 60, 74 (capped)', async () => {
     const ip = freshPublicIp();
     const first = await s.get(ipPath(ip)).expect(200);
-    expect(first.body).toMatchObject({ score: null, verdict: 'unknown', sources: [{ provider: 'local', score: null }] });
+    expect(first.body).toMatchObject({
+      score: null,
+      verdict: 'unknown',
+      sources: [{ provider: 'local', score: null }],
+    });
 
     const reporters = [s.user, await registerUser(s.t), await registerUser(s.t)];
     const expected = [

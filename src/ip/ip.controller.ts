@@ -18,6 +18,8 @@ import { IpBulkLookupDto, IpBulkLookupResultDto } from './dto/ip-bulk-lookup.dto
 import { IpHistoryDto, IpHistoryQueryDto } from './dto/ip-history.dto';
 import { CreateIpReportDto, IpReportDto } from './dto/ip-report.dto';
 import { IpReputationDto } from './dto/ip-reputation.dto';
+import { IpRangeDto } from './dto/ip-range.dto';
+import { IpRangesService } from './ip-ranges.service';
 import { IpReportsService } from './ip-reports.service';
 import { IpReputationService } from './ip-reputation.service';
 
@@ -42,7 +44,23 @@ export class IpController {
   constructor(
     private readonly reputation: IpReputationService,
     private readonly reports: IpReportsService,
+    private readonly ranges: IpRangesService,
   ) {}
+
+  // Declared before the `:address…` routes, which would otherwise take `ranges` for an address.
+  @Get('ranges/:cidr')
+  @ApiOperation({
+    summary: 'What Argus knows inside a range',
+    description:
+      'For an IPv4 /24–/32 or IPv6 /48–/128 (the slash URL-encoded as %2F): the network’s AS and country, the feed ' +
+      'entries that hold or lie inside it, and every address in it that was reported or looked up. Asks no provider.',
+  })
+  @ApiParam({ name: 'cidr', description: 'e.g. `45.12.7.0%2F24`', examples: { v4: { value: '45.12.7.0/24' } } })
+  @ApiOkResponse({ type: IpRangeDto })
+  @ApiBadRequestResponse({ description: 'Not a CIDR, wider than /24 (IPv4) or /48 (IPv6), or not public space.' })
+  checkRange(@Param('cidr') cidr: string): Promise<IpRangeDto> {
+    return this.ranges.check(cidr);
+  }
 
   @Post('lookup')
   @HttpCode(HttpStatus.OK)

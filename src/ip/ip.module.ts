@@ -15,6 +15,7 @@ import { IpSnapshot } from './entities/ip-snapshot.entity';
 import { IpAssessmentService } from './ip-assessment.service';
 import { IpController } from './ip.controller';
 import { IpReportsService } from './ip-reports.service';
+import { IpRangesService } from './ip-ranges.service';
 import { IpReputationService } from './ip-reputation.service';
 import { IpResultCache } from './ip-result-cache';
 import { AbuseIpDbProvider } from './providers/abuseipdb.provider';
@@ -41,6 +42,7 @@ import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
   controllers: [IpController],
   providers: [
     IpReputationService,
+    IpRangesService,
     IpReportsService,
     IpAssessmentService,
     IpResultCache,
