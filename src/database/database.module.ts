@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/config.types';
+import { MetricsModule } from '../metrics/metrics.module';
+import { DatabasePoolMetrics } from './database-pool.metrics';
 import { buildDataSourceOptions } from './database-options';
 import { openDataSource } from './migrations-runner';
 
@@ -18,6 +20,8 @@ import { openDataSource } from './migrations-runner';
       }),
       dataSourceFactory: (options) => openDataSource(options!),
     }),
+    MetricsModule,
   ],
+  providers: [DatabasePoolMetrics],
 })
 export class DatabaseModule {}

@@ -9,6 +9,17 @@ export type WebhookDeliveryOutcome = 'success' | 'retry' | 'failed';
 /** How a job's run ended: terminal (`succeeded`, `failed`) or handed back to the queue at shutdown (`released`). */
 export type JobOutcome = 'succeeded' | 'failed' | 'released';
 
+/** What a PostgreSQL connection pool reports (node-postgres `Pool` counters and its configured size). */
+export interface DatabasePoolStats {
+  /** Open connections, in use or idle. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection to free up. */
+  waiting: number;
+  /** DATABASE_POOL_MAX. */
+  max: number;
+}
+
 export interface QueueDepth {
   waiting: number;
   active: number;
@@ -149,6 +160,23 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** Each watched Redis connection (by connection name) and how to tell whether it is ready. */
+  private readonly redisConnections = new Map<string, () => boolean>();
+
+  private readonly redisConnectionUp = new Gauge({
+    name: 'argus_redis_connection_up',
+    help: 'Whether each Redis connection of this process is ready for commands (1) or not (0); none without REDIS_URL',
+    labelNames: ['connection'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [connection, isReady] of this.redisConnections) {
+        this.redisConnectionUp.set({ connection }, isReady() ? 1 : 0);
+      }
+    },
+  });
+
+  private databasePoolWatched = false;
+
   constructor() {
     // Every outcome is exported from the start, so a failure ratio has a denominator before the first failure.
     for (const outcome of ['success', 'retry', 'failed'] as const) this.webhookDeliveries.inc({ outcome }, 0);
@@ -218,6 +246,42 @@ export class MetricsService {
     this.queueDepth.set({ queue, state: 'active' }, depth.active);
     this.queueDepth.set({ queue, state: 'delayed' }, depth.delayed);
     this.queueOldestAge.set({ queue }, depth.oldestAgeSeconds);
+  }
+
+  /**
+   * Exports the PostgreSQL pool's state, read at each scrape (docs/operations.md, "Connection pool
+   * sizing"). Only called with PostgreSQL: the embedded database has no pool, so no series.
+   */
+  watchDatabasePool(read: () => DatabasePoolStats): void {
+    if (this.databasePoolWatched) return;
+    this.databasePoolWatched = true;
+    const gauges: [string, string, (stats: DatabasePoolStats) => number][] = [
+      ['argus_db_pool_connections', 'Open PostgreSQL connections of this process, in use or idle', (s) => s.total],
+      ['argus_db_pool_idle_connections', 'Idle PostgreSQL connections of this process', (s) => s.idle],
+      ['argus_db_pool_waiting', 'Queries of this process waiting for a free PostgreSQL connection', (s) => s.waiting],
+      ['argus_db_pool_max_connections', 'The pool size (DATABASE_POOL_MAX)', (s) => s.max],
+    ];
+    for (const [name, help, pick] of gauges) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(pick(read()));
+        },
+      });
+    }
+  }
+
+  /** Exports `argus_redis_connection_up{connection}` for a Redis connection until `unwatchRedisConnection`. */
+  watchRedisConnection(connection: string, isReady: () => boolean): void {
+    this.redisConnections.set(connection, isReady);
+  }
+
+  /** A connection closed on purpose: its series goes away instead of reading 0 (down) forever. */
+  unwatchRedisConnection(connection: string): void {
+    this.redisConnections.delete(connection);
+    this.redisConnectionUp.remove({ connection });
   }
 
   render(): Promise<string> {

@@ -1,8 +1,9 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import KeyvRedis from '@keyv/redis';
 import Redis from 'ioredis';
 import type { AppConfig } from '../config/config.types';
+import { MetricsService } from '../metrics/metrics.service';
 import {
   closeIoredis,
   closeKeyvRedisStore,
@@ -30,13 +31,17 @@ export class RedisService implements OnModuleDestroy {
 
   readonly client: Redis | undefined;
 
-  constructor(config: ConfigService<AppConfig, true>) {
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    // Optional so the service can be built alone (unit specs, child processes).
+    @Optional() private readonly metrics?: MetricsService,
+  ) {
     const settings = config.get('redis', { infer: true });
     this.url = settings.url;
     this.keyPrefix = settings.keyPrefix;
     if (this.url) {
       this.client = new Redis(this.url, safeRedisOptions('argus'));
-      monitorConnection(this.client, this.logger, 'argus');
+      this.monitor(this.client, 'argus');
     }
   }
 
@@ -73,7 +78,7 @@ export class RedisService implements OnModuleDestroy {
    */
   createClient(connectionName = 'argus-secondary'): Redis {
     const client = new Redis(this.requireUrl(), safeRedisOptions(connectionName));
-    monitorConnection(client, this.logger, connectionName);
+    this.monitor(client, connectionName);
     return client;
   }
 
@@ -90,7 +95,7 @@ export class RedisService implements OnModuleDestroy {
       enableOfflineQueue: true,
       enableAutoPipelining: false,
     });
-    monitorConnection(client, this.logger, connectionName);
+    this.monitor(client, connectionName);
     return client;
   }
 
@@ -109,6 +114,15 @@ export class RedisService implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     if (!this.client) return;
     await closeIoredis(this.client);
+  }
+
+  /** Logs the connection's transitions and exports `argus_redis_connection_up` until it is closed. */
+  private monitor(client: Redis, connectionName: string): void {
+    monitorConnection(client, this.logger, connectionName);
+    if (!this.metrics) return;
+    this.metrics.watchRedisConnection(connectionName, () => client.status === 'ready');
+    // `end`: closed for good (quit, disconnect); a lost connection that retries does not emit it.
+    client.once('end', () => this.metrics?.unwatchRedisConnection(connectionName));
   }
 
   private requireUrl(): string {

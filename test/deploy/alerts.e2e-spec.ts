@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { createTestApp, TestApp } from '../support/test-app';
+import { createTestApp, servicesMode, TestApp } from '../support/test-app';
 
 /**
  * docker/prometheus/alerts.yml, prometheus.yml and the Grafana dashboard docker/grafana/argus.json.
@@ -17,6 +17,17 @@ import { createTestApp, TestApp } from '../support/test-app';
 
 const PROMETHEUS_DIR = join(__dirname, '..', '..', 'docker', 'prometheus');
 const DASHBOARD_FILE = join(__dirname, '..', '..', 'docker', 'grafana', 'argus.json');
+const ROOT = join(__dirname, '..', '..');
+/** Where every alert's runbook_url points: docs/runbooks/<page>.md on the default branch. */
+const RUNBOOK_URL = /^https:\/\/github\.com\/your-org\/argus\/blob\/main\/(docs\/runbooks\/[a-z0-9-]+\.md)$/;
+
+/** Metrics the app exports only with PostgreSQL (the embedded database has no pool). */
+const POSTGRES_ONLY_METRICS = new Set([
+  'argus_db_pool_connections',
+  'argus_db_pool_idle_connections',
+  'argus_db_pool_waiting',
+  'argus_db_pool_max_connections',
+]);
 
 /** Series that come from Prometheus itself or kube-state-metrics, not from the app. */
 const EXTERNAL_METRICS = new Set([
@@ -29,6 +40,7 @@ const EXTERNAL_METRICS = new Set([
 /** Label names the expressions may use: the app's (CONTRACT §5), the scrape's, kube-state-metrics'. */
 const KNOWN_LABELS = new Set([
   ...['method', 'route', 'status_code', 'cache', 'result', 'provider', 'outcome', 'model', 'kind', 'key', 'le'],
+  ...['connection', 'queue', 'state', 'feed'],
   ...['job', 'instance'],
   ...['namespace', 'pod', 'condition', 'owner_kind', 'owner_name', 'deployment'],
 ]);
@@ -186,6 +198,27 @@ describe('metric names in alerts and dashboard', () => {
     }
   });
 
+  it('exports the database pool (PostgreSQL only) and the Redis connection state (with Redis only)', () => {
+    const value = (series: string) => {
+      const line = exposition.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    if (servicesMode) {
+      for (const name of POSTGRES_ONLY_METRICS) expect(exported).toContain(name);
+      // The app has just answered queries: at least one connection is open, none waits.
+      expect(value('argus_db_pool_connections')).toBeGreaterThanOrEqual(1);
+      expect(value('argus_db_pool_waiting')).toBe(0);
+      expect(value('argus_db_pool_max_connections')).toBe(10);
+    } else {
+      for (const name of POSTGRES_ONLY_METRICS) expect(exported).not.toContain(name);
+    }
+    if (process.env.TEST_REDIS_URL) {
+      expect(value('argus_redis_connection_up{connection="argus"}')).toBe(1);
+    } else {
+      expect(exposition).not.toMatch(/^argus_redis_connection_up\{/m);
+    }
+  });
+
   it('the app counts readiness probes under route="/health/ready" (the basis of ArgusReadinessFailing)', () => {
     expect(exposition).toMatch(/^http_requests_total\{[^}]*route="\/health\/ready"[^}]*status_code="200"[^}]*\} 1$/m);
   });
@@ -209,6 +242,7 @@ describe('metric names in alerts and dashboard', () => {
     const unknown = queries.flatMap(({ where, expr }) =>
       metricNames(fromGrafana(expr))
         .filter((name) => !exported.has(name) && !EXTERNAL_METRICS.has(name))
+        .filter((name) => servicesMode || !POSTGRES_ONLY_METRICS.has(name))
         .map((name) => `${where}: ${name}`),
     );
     expect(unknown).toEqual([]);
@@ -247,6 +281,18 @@ describe('alert rules (docker/prometheus/alerts.yml)', () => {
       expect(rule.annotations?.summary).toBeTruthy();
       expect(rule.annotations?.description).toBeTruthy();
     }
+  });
+
+  it('every alert has a runbook_url to a page in docs/runbooks/ that exists and names the alert', () => {
+    const problems = alerts.flatMap((rule) => {
+      const path = RUNBOOK_URL.exec(rule.annotations?.runbook_url ?? '')?.[1];
+      if (!path) return [`${rule.alert}: runbook_url ${rule.annotations?.runbook_url} is not ${RUNBOOK_URL}`];
+      if (!existsSync(join(ROOT, path))) return [`${rule.alert}: ${path} does not exist`];
+      return readFileSync(join(ROOT, path), 'utf8').includes(rule.alert!)
+        ? []
+        : [`${rule.alert}: ${path} never names it`];
+    });
+    expect(problems).toEqual([]);
   });
 
   it('covers the issue 6 list', () => {
