@@ -2,14 +2,16 @@ import { INestApplication, VersioningType } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, ServerObject, SwaggerModule } from '@nestjs/swagger';
 import * as Sentry from '@sentry/node';
 import helmet from 'helmet';
 import type { Logger as PinoLogger } from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
+import { markRateLimitedRoutes } from './rate-limit/rate-limit.openapi';
 import { RATE_LIMIT_RESPONSE_HEADERS } from './rate-limit/rate-limits';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
+import { fallbackOperationId, finishDocument } from './common/openapi/openapi-document';
 import { JsonBodyInterceptor } from './common/http/json-body.interceptor';
 import { applyServerTimeouts } from './common/http/server-timeouts';
 import { ROOT_LOGGER } from './common/logging/logger-options';
@@ -66,20 +68,51 @@ export function configureApp(app: NestExpressApplication): void {
 }
 
 function setUpSwagger(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Argus API')
-      .setDescription(
-        'Image analysis and IP reputation. Errors are RFC 9457 problem details; every response ' +
-          'carries X-Request-ID. Authenticate with a bearer access token from /v1/auth/login.',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
+}
+
+/**
+ * The OpenAPI document of the app (docs/api.md, "OpenAPI document"): served at /docs-json and
+ * written to openapi.json by `npm run openapi`. It depends on the code only, never on configuration.
+ */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  markRateLimitedRoutes(app);
+  const config = new DocumentBuilder()
+    .setTitle('Argus API')
+    .setDescription(
+      'Image analysis and IP reputation. Errors are RFC 9457 problem details (`application/problem+json`, the ' +
+        '`Problem` schema); every response carries X-Request-ID. Authenticate with a bearer access token from ' +
+        '`POST /v1/auth/login`. Guide: docs/api.md.',
+    )
+    .setVersion('1')
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description:
+        'Access token from /v1/auth/register, /login or /refresh (or an identity provider’s token when configured). ' +
+        'Verified per RFC8725: the algorithm is pinned per issuer (`none` refused), and `exp`, `iat`, `iss`, `aud`, ' +
+        '`sub` and `jti` are required; a revoked or over-long-lived token is refused.',
+    })
+    .addTag('auth', 'Accounts and tokens: register, sign in, refresh, sign out, who am I.')
+    .addTag('analyses', 'Image analyses: every upload is a job; poll or long-poll it, list, download, delete.')
+    .addTag('ip', 'IP reputation: one address, many at once, history, abuse reports.')
+    .addTag('webhooks', 'Signed event deliveries (Standard Webhooks) to your endpoints.')
+    .addTag('admin', 'Operator routes; role `admin` only (anyone else gets 404).')
+    .addTag('operations', 'Health probes (not versioned, not rate limited, no token).')
+    .build();
+  config.servers = [
+    {
+      url: '/',
+      description: 'This deployment (local, staging or production): the host that serves this document.',
+      'x-internal': false,
+    } as ServerObject,
+  ];
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controllerKey, methodKey) => fallbackOperationId(controllerKey, methodKey),
+  });
+  return finishDocument(document);
 }

@@ -576,7 +576,7 @@ describe(`Image analysis, local provider (CONTRACT §3) — ${servicesMode ? 'Po
       expect(post.security).toEqual([{ bearer: [] }]);
       expect(doc.paths['/v1/analyses/{id}/image'].get.responses['200'].content).toHaveProperty('image/jpeg');
       expect(Object.keys(doc.paths['/v1/analyses/{id}'])).toEqual(expect.arrayContaining(['get', 'delete']));
-      expect(doc.components.schemas.AnalysisDto.required).toEqual(
+      expect(doc.components.schemas.Analysis.required).toEqual(
         expect.arrayContaining(['id', 'sha256', 'cached', 'provider', 'model', 'result', 'image', 'metadata', 'usage', 'createdAt']),
       );
     });

@@ -487,8 +487,8 @@ describe(`auth (CONTRACT §2) — ${servicesMode ? 'PostgreSQL + Redis' : 'embed
       expect(doc.paths['/v1/auth/logout'].post.security).toEqual([{ bearer: [] }]);
       expect(doc.paths['/v1/auth/me'].get.security).toEqual([{ bearer: [] }]);
       expect(doc.paths['/v1/auth/login'].post.security).toBeUndefined();
-      expect(doc.components.schemas).toHaveProperty('AuthResponseDto');
-      expect(doc.components.schemas).toHaveProperty('MeResponseDto');
+      expect(doc.components.schemas).toHaveProperty('AuthResponse');
+      expect(doc.components.schemas).toHaveProperty('MeResponse');
     });
   });
 

@@ -421,7 +421,7 @@ describe(`IP reputation (CONTRACT §4) — ${servicesMode ? 'PostgreSQL + Redis'
     );
     expect(paths['/v1/ip/{address}/{prefixLength}']).toBeUndefined();
     expect(paths['/v1/ip/{address}'].get.security).toEqual([{ bearer: [] }]);
-    expect(res.body.components.schemas).toHaveProperty('IpReputationDto');
+    expect(res.body.components.schemas).toHaveProperty('IpReputation');
   });
 });
 

@@ -1,6 +1,6 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckResult,
@@ -14,6 +14,11 @@ import { RawBodyHttpException } from '../common/errors/raw-body.exception';
 import { ShutdownState } from '../common/lifecycle/shutdown-state';
 import { DataSource } from 'typeorm';
 import { HealthDetailsService } from './health-details.service';
+
+class LivenessDto {
+  @ApiProperty({ enum: ['ok'], example: 'ok' })
+  status: 'ok';
+}
 
 @ApiTags('operations')
 @Public()
@@ -33,21 +38,36 @@ export class HealthController {
   private migrationsApplied = false;
 
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: 200 while the process can serve; depends on nothing external' })
-  live(): { status: 'ok' } {
+  @ApiOperation({
+    operationId: 'getLiveness',
+    summary: 'Liveness: 200 while the process can serve; depends on nothing external',
+    description: 'For a liveness probe: never asks the database, Redis or a provider.',
+  })
+  @ApiOkResponse({ type: LivenessDto, description: 'The process can serve.' })
+  live(): LivenessDto {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @HealthCheck({ swaggerDocumentation: true, noCache: true })
-  @ApiOperation({ summary: 'Readiness: 503 when the database is unreachable or the app is stopping' })
+  @ApiOperation({
+    operationId: 'getReadiness',
+    summary: 'Readiness: 503 when the database is unreachable or the app is stopping',
+    description:
+      'For a readiness probe: the database, pending migrations (DB_MIGRATIONS=off) and shutdown decide; Redis ' +
+      'and provider keys are reported in `details` without failing it.',
+  })
   ready(): Promise<HealthCheckResult> {
     return this.check();
   }
 
   @Get()
   @HealthCheck({ swaggerDocumentation: false, noCache: true })
-  @ApiOperation({ summary: 'Same as /health/ready' })
+  @ApiOperation({
+    operationId: 'getHealth',
+    summary: 'Same as /health/ready',
+    description: 'The readiness answer, under the path load balancers probe by default.',
+  })
   overall(): Promise<HealthCheckResult> {
     return this.check();
   }
