@@ -13,10 +13,14 @@ export const GENEROUS_LIMITS = {
   ANALYSIS_RATE_LIMIT_PER_MINUTE: '100000',
 };
 
-/** The app's AI settings for the OpenAI-compatible fake. */
+/**
+ * The app's AI settings for the OpenAI-compatible fake; moderation through the fake's
+ * /v1/moderations too (the local classifier's model load would dominate these tests).
+ */
 export function openAiEnv(fake: OpenAiFake, timeoutMs = 5000): Record<string, string> {
   return {
     AI_PROVIDER: 'openai',
+    MODERATION_PROVIDER: 'openai',
     OPENAI_API_KEY: fake.apiKey,
     OPENAI_BASE_URL: `${fake.url}/v1`,
     OPENAI_MODEL: 'gpt-4o-mini',

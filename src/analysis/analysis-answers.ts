@@ -1,16 +1,20 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { CacheService, SingleFlightResult } from '../cache/cache.service';
 import { AppConfig } from '../config/config.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { ANALYSIS_CACHE_NAME, analysisCacheKey, sharedCacheKey } from './analysis-cache-key';
-import type { AnalysedImage, AnalysisResult, AnalysisUsage } from './analysis.types';
+import type { AnalysedImage, AnalysisModeration, AnalysisResult, AnalysisUsage } from './analysis.types';
 import { Analysis } from './entities/analysis.entity';
+import type { ImageFingerprint } from './near-duplicate/image-fingerprint';
+import { NearDuplicateIndex } from './near-duplicate/near-duplicate.index';
 import { VISION_PROVIDER, VisionProvider } from './providers/vision-provider';
 import { AnalysesRepository } from './repositories/analyses.repository';
 
 /** The `cache` label of durable-cache look-ups (the analyses table) in `argus_cache_requests_total`. */
 export const ANALYSIS_TABLE_CACHE_NAME = 'analysis-table';
+/** The `cache` label of near-duplicate look-ups (perceptual hash) in `argus_cache_requests_total`. */
+export const ANALYSIS_NEAR_CACHE_NAME = 'analysis-near';
 
 /** An answer as the caches hold it: everything but the fields of one analysis. */
 export interface CachedAnalysis {
@@ -22,6 +26,10 @@ export interface CachedAnalysis {
   image: AnalysedImage;
   /** The analysis whose job made the upstream call (absent in answers cached before jobs existed). */
   producedBy?: string;
+  /** The answer's moderation (absent or null in answers made before moderation existed). */
+  moderation?: AnalysisModeration | null;
+  /** Set only on an answer found for a near-identical image (findNear); such answers are never cached. */
+  near?: { distance: number };
 }
 
 /** Where one (image, prompt, model) question's answer is looked up and shared. */
@@ -32,16 +40,22 @@ export interface AnswerKeys {
   sharedKey: string;
   /** The user whose answers alone may be reused (ANALYSIS_CACHE_SCOPE=user); undefined in the global scope. */
   scopeUserId: string | undefined;
+  /** The question's prompt (trimmed; null when none): near-duplicates must have been asked the same. */
+  prompt: string | null;
+  /** The image's perceptual hash and colour layout; null when unknown (then only the same bytes answer). */
+  fingerprint: ImageFingerprint | null;
 }
 
 /**
  * Answers already given (CONTRACT §3): Redis (or the in-process cache) first, then the analyses
- * table — the durable cache that survives a Redis flush or restart — and the single-flight that
- * makes concurrent identical questions share one upstream call. ANALYSIS_CACHE_SCOPE=user keeps
- * every look-up within the asking user's own analyses.
+ * table — the durable cache that survives a Redis flush or restart — then, when the image's
+ * perceptual hash is known, an answer for a near-identical image (docs/api.md, "Near-duplicates");
+ * and the single-flight that makes concurrent identical questions share one upstream call.
+ * ANALYSIS_CACHE_SCOPE=user keeps every look-up within the asking user's own analyses.
  */
 @Injectable()
 export class AnalysisAnswers {
+  private readonly logger = new Logger(AnalysisAnswers.name);
   private readonly ttlMs: number;
   private readonly userScope: boolean;
 
@@ -49,6 +63,7 @@ export class AnalysisAnswers {
     private readonly cache: CacheService,
     private readonly analyses: AnalysesRepository,
     private readonly metrics: MetricsService,
+    private readonly nearDuplicates: NearDuplicateIndex,
     @Inject(VISION_PROVIDER) private readonly vision: VisionProvider,
     config: ConfigService<AppConfig, true>,
   ) {
@@ -56,7 +71,12 @@ export class AnalysisAnswers {
     this.userScope = config.get('analysis.cacheScope', { infer: true }) === 'user';
   }
 
-  keysFor(sha256: string, prompt: string | null | undefined, userId: string): AnswerKeys {
+  keysFor(
+    sha256: string,
+    prompt: string | null | undefined,
+    userId: string,
+    fingerprint: ImageFingerprint | null = null,
+  ): AnswerKeys {
     const cacheKey = analysisCacheKey({
       sha256,
       prompt: prompt ?? undefined,
@@ -64,12 +84,48 @@ export class AnalysisAnswers {
       model: this.vision.model,
     });
     const scopeUserId = this.userScope ? userId : undefined;
-    return { cacheKey, sharedKey: sharedCacheKey(cacheKey, scopeUserId), scopeUserId };
+    return {
+      cacheKey,
+      sharedKey: sharedCacheKey(cacheKey, scopeUserId),
+      scopeUserId,
+      prompt: prompt ?? null,
+      fingerprint,
+    };
   }
 
-  /** The answer already given to this question within ANALYSIS_CACHE_TTL, if any. */
+  /**
+   * The answer already given to this question within ANALYSIS_CACHE_TTL, if any: the same bytes
+   * first, then (when `keys.fingerprint` is known) a near-identical image.
+   */
   async find(keys: AnswerKeys): Promise<CachedAnalysis | undefined> {
-    return (await this.cache.get<CachedAnalysis>(keys.sharedKey, ANALYSIS_CACHE_NAME)) ?? this.findStored(keys);
+    return (
+      (await this.cache.get<CachedAnalysis>(keys.sharedKey, ANALYSIS_CACHE_NAME)) ??
+      (await this.findStored(keys)) ??
+      this.findNear(keys)
+    );
+  }
+
+  /**
+   * The answer of the nearest earlier analysis of a near-identical image (perceptual hash within
+   * NEAR_DUPLICATE_MAX_DISTANCE; same prompt, provider and model; within ANALYSIS_CACHE_TTL; the
+   * user's own in the user scope), marked `near`. Not cached under this image's key: the analysis
+   * it answers becomes this image's exact answer in the table.
+   */
+  async findNear(keys: AnswerKeys): Promise<CachedAnalysis | undefined> {
+    if (!keys.fingerprint || !this.nearDuplicates.enabled || !(this.ttlMs > 0)) return undefined;
+    const match = await this.nearDuplicates.findNear(keys.fingerprint, {
+      userId: keys.scopeUserId,
+      prompt: keys.prompt,
+      provider: this.vision.name,
+      model: this.vision.model,
+      since: new Date(Date.now() - this.ttlMs),
+    });
+    const source = match ? await this.analyses.findById(match.id) : null;
+    const found = source?.status === 'succeeded' && source.result !== null;
+    this.metrics.recordCache(ANALYSIS_NEAR_CACHE_NAME, found ? 'hit' : 'miss');
+    if (!match || !found) return undefined;
+    this.logger.log({ msg: 'near-duplicate answer found', source: source.id, distance: match.distance });
+    return { ...answerOf(source), near: { distance: match.distance } };
   }
 
   /**
@@ -107,5 +163,6 @@ export function answerOf(analysis: Analysis): CachedAnalysis {
       bytes: analysis.imageBytes,
     },
     producedBy: analysis.id,
+    moderation: analysis.moderation,
   };
 }

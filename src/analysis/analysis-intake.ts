@@ -13,6 +13,8 @@ import { DailyQuotaExceededError } from './analysis.errors';
 import { AnalysisMetadata, ZERO_USAGE } from './analysis.types';
 import { Analysis } from './entities/analysis.entity';
 import { ImageProcessor, NormalisedImage } from './image-processor';
+import { NearDuplicateIndex } from './near-duplicate/near-duplicate.index';
+import { fingerprintOf, ImageFingerprint } from './near-duplicate/image-fingerprint';
 import { VISION_PROVIDER, VisionProvider } from './providers/vision-provider';
 import { AnalysesRepository } from './repositories/analyses.repository';
 import { ImageUpload } from './upload/image-upload';
@@ -27,8 +29,10 @@ export interface AnalysisRequest {
 /**
  * Accepts one upload as an analysis (CONTRACT §3). A question already answered (Redis, then the
  * analyses table) is answered at once: a `succeeded` row, `cached`, free. Otherwise the upload is
- * validated and normalised, its image stored, and — in one transaction — a quota unit reserved
- * and the row written `queued`; then the job's doorbell is rung. The row is the truth: a doorbell
+ * validated and normalised, its image stored and its perceptual hash taken; a near-identical image
+ * already answered answers it at once too (`cache: "near"`, docs/api.md "Near-duplicates").
+ * Otherwise — in one transaction — a quota unit is reserved and the row written `queued` with its
+ * hash; then the job's doorbell is rung. The row is the truth: a doorbell
  * lost in a crash is rung again by the reconciler.
  *
  * Rows are written under the image's lock (see AnalysesRepository.withImageLock), and the image is
@@ -50,6 +54,7 @@ export class AnalysisIntake {
     @Inject(JOB_RUNNER) private readonly runner: JobRunner,
     @Inject(VISION_PROVIDER) private readonly vision: VisionProvider,
     @Inject(IMAGE_STORE) private readonly images: ImageStore,
+    private readonly nearDuplicates: NearDuplicateIndex,
     config: ConfigService<AppConfig, true>,
   ) {
     this.dailyLimit = config.get('limits.aiDailyPerUser', { infer: true });
@@ -63,12 +68,13 @@ export class AnalysisIntake {
       const answer = await this.answers.find(keys);
       return answer
         ? await this.acceptAnswered(upload, request, sha256, keys, answer)
-        : await this.acceptJob(upload, request, sha256, keys);
+        : await this.acceptNew(upload, request, sha256, keys);
     } finally {
       upload.release();
     }
   }
 
+  /** The same bytes were answered already: a `succeeded` row with that answer (and its moderation). */
   private async acceptAnswered(
     upload: ImageUpload,
     request: AnalysisRequest,
@@ -79,50 +85,85 @@ export class AnalysisIntake {
     const ref: StoredImageRef = { sha256, format: answer.image.format };
     // Normally stored already; not when every analysis using it was deleted while the answer stayed cached.
     const normalised = (await this.images.exists(ref)) ? undefined : await this.normaliseAndStore(upload, sha256);
-    const now = new Date();
-    const analysis = this.analyses.create({
-      ...this.newRow(request, sha256, keys),
-      status: 'succeeded',
-      provider: answer.provider,
-      model: answer.model,
-      result: answer.result,
-      cached: true,
-      completedAt: now,
-      imageFormat: answer.image.format,
-      imageWidth: answer.image.width,
-      imageHeight: answer.image.height,
-      imageBytes: answer.image.bytes,
-    });
+    const fingerprint = normalised ? await fingerprintOf(normalised.data) : await this.analyses.findFingerprint(sha256);
+    const analysis = this.answeredRow(request, sha256, keys, answer, 'exact', answer.image, fingerprint);
     await this.analyses.withImageLock(sha256, () => this.analyses.insertSteps(analysis));
     await this.keepImage(ref, async () => (normalised ?? (await this.processor.normalise(upload.bytes))).data);
     await this.outcomes.succeeded(analysis, false);
     return analysis;
   }
 
-  private async acceptJob(
+  /**
+   * Bytes not seen before: normalised and stored, then answered from a near-identical image when
+   * one was answered already (free, no job), or accepted as a job.
+   */
+  private async acceptNew(
     upload: ImageUpload,
     request: AnalysisRequest,
     sha256: string,
     keys: AnswerKeys,
   ): Promise<Analysis> {
-    const metered = this.vision.metered;
-    // Refuse before the image work when the quota is surely spent (nothing identical is in flight).
-    if (
-      metered &&
-      !(await this.hasQuotaLeft(request.userId)) &&
-      !(await this.analyses.hasUnfinished(keys.cacheKey, keys.scopeUserId))
-    ) {
+    // Without near-duplicates, refuse before the image work when the quota is surely spent (nothing
+    // identical is in flight); with them, a spent quota may still be answered from a near copy.
+    if (!this.nearDuplicates.enabled && this.vision.metered && !(await this.mayAsk(request.userId, keys))) {
       throw this.quotaExceeded(request.userId);
     }
     const image = await this.normaliseAndStore(upload, sha256);
+    const fingerprint = await fingerprintOf(image.data);
+    const withFingerprint: AnswerKeys = { ...keys, fingerprint };
+    const near = await this.answers.findNear(withFingerprint);
+    if (!near) return this.acceptJob(request, sha256, withFingerprint, image);
+    const analysis = this.answeredRow(request, sha256, withFingerprint, near, 'near', image, fingerprint);
+    await this.analyses.withImageLock(sha256, () => this.analyses.insertSteps(analysis));
+    await this.keepImage({ sha256, format: image.format }, () => Promise.resolve(image.data));
+    await this.outcomes.succeeded(analysis, false);
+    return analysis;
+  }
+
+  /** A `succeeded`, cached row answered by `answer`, for an image described by `image`. */
+  private answeredRow(
+    request: AnalysisRequest,
+    sha256: string,
+    keys: AnswerKeys,
+    answer: CachedAnalysis,
+    cacheKind: 'exact' | 'near',
+    image: CachedAnalysis['image'],
+    fingerprint: ImageFingerprint | null,
+  ): Analysis {
+    return this.analyses.create({
+      ...this.newRow(request, sha256, keys, fingerprint),
+      status: 'succeeded',
+      provider: answer.provider,
+      model: answer.model,
+      result: answer.result,
+      cached: true,
+      cacheKind,
+      moderation: answer.moderation ?? null,
+      completedAt: new Date(),
+      imageFormat: image.format,
+      imageWidth: image.width,
+      imageHeight: image.height,
+      imageBytes: image.bytes,
+    });
+  }
+
+  private async acceptJob(
+    request: AnalysisRequest,
+    sha256: string,
+    keys: AnswerKeys,
+    image: NormalisedImage,
+  ): Promise<Analysis> {
+    const metered = this.vision.metered;
     const ref: StoredImageRef = { sha256, format: image.format };
     const analysis = this.analyses.create({
-      ...this.newRow(request, sha256, keys),
+      ...this.newRow(request, sha256, keys, keys.fingerprint),
       status: 'queued',
       provider: this.vision.name,
       model: this.vision.model,
       result: null,
       cached: false,
+      cacheKind: null,
+      moderation: null,
       completedAt: null,
       imageFormat: image.format,
       imageWidth: image.width,
@@ -187,9 +228,10 @@ export class AnalysisIntake {
     this.logger.log({ msg: 'stored image restored for a new analysis', sha256: ref.sha256 });
   }
 
-  private async hasQuotaLeft(userId: string): Promise<boolean> {
+  /** False when the user's quota is spent and no identical job is in flight to ride along with. */
+  private async mayAsk(userId: string, keys: AnswerKeys): Promise<boolean> {
     const { analysesToday, dailyLimit } = await this.quota.usageToday(userId);
-    return analysesToday < dailyLimit;
+    return analysesToday < dailyLimit || (await this.analyses.hasUnfinished(keys.cacheKey, keys.scopeUserId));
   }
 
   private quotaExceeded(userId: string): DailyQuotaExceededError {
@@ -198,7 +240,7 @@ export class AnalysisIntake {
   }
 
   /** The fields every new row starts with. */
-  private newRow(request: AnalysisRequest, sha256: string, keys: AnswerKeys) {
+  private newRow(request: AnalysisRequest, sha256: string, keys: AnswerKeys, fingerprint: ImageFingerprint | null) {
     return {
       userId: request.userId,
       sha256,
@@ -210,7 +252,18 @@ export class AnalysisIntake {
       requestId: RequestContext.requestId() ?? null,
       cacheKey: keys.cacheKey,
       error: null,
+      ...(fingerprint ? NearDuplicateIndex.columnsOf(fingerprint) : NO_FINGERPRINT),
       ...ZERO_USAGE,
     };
   }
 }
+
+/** The near-duplicate columns of a row whose image has no fingerprint. */
+const NO_FINGERPRINT = {
+  phash: null,
+  phashB0: null,
+  phashB1: null,
+  phashB2: null,
+  phashB3: null,
+  colourLayout: null,
+} as const;

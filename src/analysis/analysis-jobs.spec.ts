@@ -20,6 +20,8 @@ import type { AnalysisOutcomes } from './analysis-outcomes';
 import { AnalysisWorker, MAX_JOB_ATTEMPTS } from './analysis-worker';
 import { Analysis } from './entities/analysis.entity';
 import { ImageProcessor } from './image-processor';
+import type { ModerationService } from './moderation/moderation.service';
+import { NearDuplicateIndex } from './near-duplicate/near-duplicate.index';
 import type { VisionAnswer, VisionProvider, VisionRequest } from './providers/vision-provider';
 import { AnalysesRepository } from './repositories/analyses.repository';
 import { ImageUpload } from './upload/image-upload';
@@ -67,6 +69,11 @@ class MemoryImages implements ImageStore {
     this.objects.delete(key(ref));
   }
 }
+
+/** Moderation that accepts every image (moderation has its own specs and e2e). */
+const acceptAll = {
+  moderate: async () => ({ decision: 'accept', categories: {}, provider: 'test' }),
+} as unknown as ModerationService;
 
 function key(ref: StoredImageRef): string {
   return `${ref.sha256}.${ref.format}`;
@@ -130,12 +137,25 @@ describe('analysis jobs: exactly-once effects', () => {
       new CacheService(metrics, new RedisService(config)),
       repository,
       metrics,
+      new NearDuplicateIndex(dataSource, config), // off: no NEAR_DUPLICATE_MAX_DISTANCE in this config
       vision,
       config,
     );
     const processor = new ImageProcessor({ maxInputPixels: 1_000_000, maxEdge: 64 });
-    intake = new AnalysisIntake(repository, answers, processor, quota, recorder, runner, vision, store, config);
-    worker = new AnalysisWorker(repository, answers, quota, recorder, runner, vision, store, config);
+    const nearDuplicates = new NearDuplicateIndex(dataSource, config);
+    intake = new AnalysisIntake(
+      repository,
+      answers,
+      processor,
+      quota,
+      recorder,
+      runner,
+      vision,
+      store,
+      nearDuplicates,
+      config,
+    );
+    worker = new AnalysisWorker(repository, answers, quota, recorder, acceptAll, runner, vision, store, config);
   });
 
   const accept = (image: Buffer, forUser = userId) =>

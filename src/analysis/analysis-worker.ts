@@ -13,6 +13,8 @@ import { ANALYSIS_QUEUE, AnalysisOutcomes } from './analysis-outcomes';
 import { AnalysisAbandonedError, DailyQuotaExceededError, problemOf } from './analysis.errors';
 import { StoredAnalysisProblem, ZERO_USAGE } from './analysis.types';
 import { Analysis } from './entities/analysis.entity';
+import { ModerationService } from './moderation/moderation.service';
+import type { ImageFingerprint } from './near-duplicate/image-fingerprint';
 import { VISION_PROVIDER, VisionImage, VisionProvider } from './providers/vision-provider';
 import { AnalysesRepository, AnalysisAnswer } from './repositories/analyses.repository';
 
@@ -22,7 +24,8 @@ export const MAX_JOB_ATTEMPTS = 5;
 /**
  * The analysis job (CONTRACT §3): answer one accepted upload and end its row `succeeded` or
  * `failed`. Deliveries are at least once; the effects are exactly once:
- * - the answer is looked up again first (Redis, then the table), and concurrent identical jobs
+ * - the answer is looked up again first (Redis, then the table: the same bytes, then a
+ *   near-identical image by perceptual hash), and concurrent identical jobs
  *   share one upstream call through the single-flight lock, so a second delivery after a crash
  *   finds the work done instead of asking the model again;
  * - the row ends by compare-and-set (`running`, held by this worker), in one transaction with the
@@ -31,6 +34,9 @@ export const MAX_JOB_ATTEMPTS = 5;
  * - a job that loses its lease, or is handed back at shutdown, changes nothing more.
  * A failure of the job's own (provider, quota, image) fails it; anything else (database, Redis, a
  * bug) hands it back to be tried again, up to MAX_JOB_ATTEMPTS claims.
+ * Every answer this job makes is moderated (after the provider, whatever the provider) inside the
+ * single-flight, so the moderation is cached and copied with the answer; a moderation failure
+ * fails the job like a provider failure.
  */
 @Injectable()
 export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
@@ -43,6 +49,7 @@ export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
     private readonly answers: AnalysisAnswers,
     private readonly quota: QuotaService,
     private readonly outcomes: AnalysisOutcomes,
+    private readonly moderation: ModerationService,
     @Inject(JOB_RUNNER) private readonly runner: JobRunner,
     @Inject(VISION_PROVIDER) private readonly vision: VisionProvider,
     @Inject(IMAGE_STORE) private readonly images: ImageStore,
@@ -63,7 +70,7 @@ export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
   private async run(job: Analysis, signal: AbortSignal): Promise<void> {
     this.logger.log({ msg: 'analysis running', analysisId: job.id, attempt: job.attempts, workerId: job.workerId });
     if (job.attempts > MAX_JOB_ATTEMPTS) return this.fail(job, new AnalysisAbandonedError(job.attempts - 1));
-    const keys = this.answers.keysFor(job.sha256, job.prompt, job.userId);
+    const keys = this.answers.keysFor(job.sha256, job.prompt, job.userId, fingerprintOf(job));
     let answer: CachedAnalysis;
     try {
       answer = (await this.answers.find(keys)) ?? (await this.compute(job, keys, signal));
@@ -106,6 +113,7 @@ export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
     }
     const image = await this.storedImage(job);
     const answer = await untilAborted(this.vision.analyse({ image, prompt: job.prompt ?? undefined }), signal);
+    const moderation = await untilAborted(this.moderation.moderate(image), signal);
     return {
       provider: this.vision.name,
       model: this.vision.model,
@@ -113,6 +121,7 @@ export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
       usage: answer.usage,
       image: { format: job.imageFormat, width: job.imageWidth, height: job.imageHeight, bytes: job.imageBytes },
       producedBy: job.id,
+      moderation,
     };
   }
 
@@ -132,6 +141,8 @@ export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
       // An answer this job did not pay for costs it nothing.
       usage: own ? answer.usage : { ...ZERO_USAGE },
       cached: !own,
+      cacheKind: own ? null : answer.near ? 'near' : 'exact',
+      moderation: answer.moderation ?? null,
     };
     const at = new Date();
     const done = await this.store.transact(() => this.succeedSteps(job, fields, own, at));
@@ -182,4 +193,9 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** The job's stored near-duplicate fingerprint; null on rows written before it existed. */
+function fingerprintOf({ phash, colourLayout }: Analysis): ImageFingerprint | null {
+  return phash && colourLayout ? { phash, colourLayout } : null;
 }

@@ -46,10 +46,13 @@ export interface StoredAnalysisProblem extends AnalysisProblem {
   retryAfterSeconds?: number;
 }
 
-/** How an answer came from the cache: the same bytes (`exact`); `null` when the model was asked. */
-export type AnalysisCacheKind = 'exact' | null;
+/**
+ * How an answer came from the cache: the same bytes (`exact`) or a near-identical image by
+ * perceptual hash (`near`); `null` when the model was asked.
+ */
+export type AnalysisCacheKind = 'exact' | 'near' | null;
 
-/** The moderation verdict (CONTRACT §3); not produced yet, so always null. */
+/** The moderation verdict (docs/api.md, "Moderation"): made once per answer, copied on a cache hit. */
 export interface AnalysisModeration {
   decision: 'accept' | 'review' | 'reject';
   categories: Record<string, number>;

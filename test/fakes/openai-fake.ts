@@ -39,6 +39,21 @@ export const OPENAI_FAKE_DEFAULT_RESULT = {
 };
 
 const COMPLETIONS_PATH = '/v1/chat/completions';
+const MODERATIONS_PATH = '/v1/moderations';
+
+/** The category scores the moderation endpoint answers with unless told otherwise: nothing flagged. */
+export const OPENAI_FAKE_DEFAULT_MODERATION: Readonly<Record<string, number>> = Object.freeze({
+  sexual: 0.0012,
+  'sexual/minors': 0.0001,
+  harassment: 0.0003,
+  hate: 0.0002,
+  violence: 0.0021,
+  'violence/graphic': 0.0004,
+  'self-harm': 0.0001,
+  illicit: 0.0002,
+});
+
+type ModerationAction = { kind: 'scores'; scores: Record<string, number> } | { kind: 'fail'; status: number };
 const DATA_IMAGE_URL = /^data:image\/[a-z0-9.+-]+;base64,/i;
 
 type Action =
@@ -58,6 +73,7 @@ export class OpenAiFake extends FakeServer<OpenAiRecordedRequest> {
   private readonly usage: OpenAiUsage;
   private readonly script = new Script<Action>();
   private readonly delays = new Script<number>();
+  private readonly moderationScript = new Script<ModerationAction>();
 
   constructor(options: OpenAiFakeOptions = {}) {
     super();
@@ -68,6 +84,28 @@ export class OpenAiFake extends FakeServer<OpenAiRecordedRequest> {
   /** Requests received at `POST /v1/chat/completions` (every attempt, failed ones included). */
   get callCount(): number {
     return this.requests.filter((r) => r.method === 'POST' && r.path === COMPLETIONS_PATH).length;
+  }
+
+  /** Requests received at `POST /v1/moderations` (every attempt, failed ones included). */
+  get moderationCalls(): OpenAiRecordedRequest[] {
+    return this.requests.filter((r) => r.method === 'POST' && r.path === MODERATIONS_PATH);
+  }
+
+  /** Requests received at `POST /v1/moderations`. */
+  get moderationCount(): number {
+    return this.moderationCalls.length;
+  }
+
+  /** Moderate with these category scores `times` times, or always (default: OPENAI_FAKE_DEFAULT_MODERATION). */
+  moderateWith(scores: Record<string, number>, times?: number): this {
+    this.moderationScript.add({ kind: 'scores', scores }, times);
+    return this;
+  }
+
+  /** Answer moderation requests with an OpenAI error `times` times, or always. */
+  failModerationWith(status: number, times?: number): this {
+    this.moderationScript.add({ kind: 'fail', status }, times);
+    return this;
   }
 
   /** Answer with this message content (or what the function returns) `times` times, or always. */
@@ -108,6 +146,7 @@ export class OpenAiFake extends FakeServer<OpenAiRecordedRequest> {
   reset(): void {
     this.script.clear();
     this.delays.clear();
+    this.moderationScript.clear();
     this.requests.length = 0;
   }
 
@@ -117,7 +156,7 @@ export class OpenAiFake extends FakeServer<OpenAiRecordedRequest> {
     return {
       ...req,
       model: typeof body.model === 'string' ? body.model : undefined,
-      hasImageDataUrl: hasImageDataUrl(body.messages),
+      hasImageDataUrl: hasImageDataUrl(body.messages) || isImageInput(body.input),
       responseFormatType: typeof format === 'string' ? format : undefined,
       requestId: req.headers['x-request-id'],
     };
@@ -127,6 +166,7 @@ export class OpenAiFake extends FakeServer<OpenAiRecordedRequest> {
     const delayMs = this.delays.next();
     if (delayMs !== undefined) await this.sleep(delayMs);
 
+    if (req.method === 'POST' && req.path === MODERATIONS_PATH) return this.handleModeration(req, res);
     if (req.method !== 'POST' || req.path !== COMPLETIONS_PATH) {
       return this.sendError(res, 404, `Invalid URL (${req.method} ${req.path})`, 'invalid_request_error');
     }
@@ -152,6 +192,38 @@ export class OpenAiFake extends FakeServer<OpenAiRecordedRequest> {
         return this.sendJson(res, 200, this.completion(body.model, content), this.responseHeaders());
       }
     }
+  }
+
+  /** `POST /v1/moderations` (omni-moderation: `input` may hold image parts): scripted scores, flagged at 0.5. */
+  private handleModeration(req: OpenAiRecordedRequest, res: ServerResponse): void {
+    const authError = this.checkAuth(req.headers.authorization);
+    if (authError) return this.sendError(res, 401, authError.message, 'invalid_request_error', authError.code);
+    const body = req.body;
+    if (!isRecord(body) || body.input === undefined) {
+      return this.sendError(res, 400, "Missing required parameter: 'input'.", 'invalid_request_error');
+    }
+    const action = this.moderationScript.next() ?? { kind: 'scores', scores: OPENAI_FAKE_DEFAULT_MODERATION };
+    if (action.kind === 'fail') return this.sendFailure(res, action.status, undefined, 'omni-moderation-latest');
+    const { scores } = action;
+    const categories = Object.fromEntries(Object.entries(scores).map(([name, score]) => [name, score >= 0.5]));
+    const applied = Object.fromEntries(Object.keys(scores).map((name) => [name, ['image']]));
+    this.sendJson(
+      res,
+      200,
+      {
+        id: `modr-${randomBytes(12).toString('hex')}`,
+        model: typeof body.model === 'string' ? body.model : 'omni-moderation-latest',
+        results: [
+          {
+            flagged: Object.values(categories).some(Boolean),
+            categories,
+            category_scores: scores,
+            category_applied_input_types: applied,
+          },
+        ],
+      },
+      this.responseHeaders(),
+    );
   }
 
   private completion(model: string, content: OpenAiContent): ChatCompletion {
@@ -257,5 +329,20 @@ function hasImageDataUrl(messages: unknown): boolean {
           typeof part.image_url.url === 'string' &&
           DATA_IMAGE_URL.test(part.image_url.url),
       ),
+  );
+}
+
+/** A moderation `input` with an image part whose URL is a `data:image/...;base64,` URL. */
+function isImageInput(input: unknown): boolean {
+  return (
+    Array.isArray(input) &&
+    input.some(
+      (part) =>
+        isRecord(part) &&
+        part.type === 'image_url' &&
+        isRecord(part.image_url) &&
+        typeof part.image_url.url === 'string' &&
+        DATA_IMAGE_URL.test(part.image_url.url),
+    )
   );
 }

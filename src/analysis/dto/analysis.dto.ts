@@ -114,9 +114,11 @@ export class AnalysisDto implements AnalysisView {
   cached: boolean;
 
   @ApiProperty({
-    enum: ['exact'],
+    enum: ['exact', 'near'],
     nullable: true,
-    description: 'How the answer came from the cache: `exact` (the same bytes); null when the model was asked.',
+    description:
+      'How the answer came from the cache: `exact` (the same bytes) or `near` (a resized or re-encoded copy of an ' +
+      'image already analysed, by perceptual hash); null when the model was asked.',
   })
   cache: AnalysisCacheKind;
 
@@ -135,7 +137,9 @@ export class AnalysisDto implements AnalysisView {
   @ApiProperty({
     type: AnalysisModerationDto,
     nullable: true,
-    description: 'The moderation verdict; null when none was made.',
+    description:
+      'The moderation verdict, made for every answered analysis (copied on a cache hit); null while queued, ' +
+      'running or failed, and on analyses answered before moderation existed.',
   })
   moderation: AnalysisModerationDto | null;
 

@@ -1,6 +1,12 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { StoredImageFormat } from '../../storage/image-store';
-import type { AnalysisMetadata, AnalysisProblem, AnalysisResult, AnalysisStatus } from '../analysis.types';
+import type {
+  AnalysisMetadata,
+  AnalysisModeration,
+  AnalysisProblem,
+  AnalysisResult,
+  AnalysisStatus,
+} from '../analysis.types';
 
 /**
  * One analysis request of one user (its history), and the job that answers it (CONTRACT §3): the
@@ -91,6 +97,40 @@ export class Analysis {
   /** True when the answer came from the cache: no upstream call was made for this analysis. */
   @Column({ type: 'boolean' })
   cached: boolean;
+
+  /**
+   * How a cached answer was found: `near` for a near-identical image (perceptual hash); `exact`
+   * (or null on rows older than this column) for the same bytes. Null when not cached.
+   */
+  @Column({ name: 'cache', type: 'varchar', length: 8, nullable: true })
+  cacheKind: 'exact' | 'near' | null;
+
+  /**
+   * 64-bit perceptual hash of the normalised image (16 hex digits) and its four 16-bit bands, each
+   * indexed: the near-duplicate look-up (src/analysis/near-duplicate). Null on rows older than it.
+   */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  phash: string | null;
+
+  @Column({ name: 'phash_b0', type: 'integer', nullable: true })
+  phashB0: number | null;
+
+  @Column({ name: 'phash_b1', type: 'integer', nullable: true })
+  phashB1: number | null;
+
+  @Column({ name: 'phash_b2', type: 'integer', nullable: true })
+  phashB2: number | null;
+
+  @Column({ name: 'phash_b3', type: 'integer', nullable: true })
+  phashB3: number | null;
+
+  /** The normalised image's 4 × 4 sRGB thumbnail (96 hex digits): confirms a perceptual-hash match. */
+  @Column({ name: 'colour_layout', type: 'varchar', length: 96, nullable: true })
+  colourLayout: string | null;
+
+  /** The moderation decision, set when the job succeeded (copied from the source on a cache hit). */
+  @Column({ type: 'simple-json', nullable: true })
+  moderation: AnalysisModeration | null;
 
   @Column({ name: 'created_at', type: Date })
   createdAt: Date;

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/config.types';
 import { BANDS, bandRadius, bandsOf, probesOf } from './hash-bands';
+import { colourDifference, ImageFingerprint, MAX_COLOUR_DIFFERENCE } from './image-fingerprint';
 import { hammingDistance, isPerceptualHash } from './perceptual-hash';
 
 export interface NearQuery {
@@ -29,7 +30,8 @@ const MAX_CANDIDATES = 200;
 /**
  * Finds an earlier answered analysis of a near-identical image (docs/api.md, "Near-duplicates"):
  * perceptual hashes within NEAR_DUPLICATE_MAX_DISTANCE bits, looked up through the four indexed
- * band columns (`phash_b0`…`phash_b3`) of the analyses table and confirmed on the full hash.
+ * band columns (`phash_b0`…`phash_b3`) of the analyses table, confirmed on the full hash and on
+ * the colour layout (the hash is greyscale: a recoloured image must not match).
  */
 @Injectable()
 export class NearDuplicateIndex {
@@ -47,24 +49,25 @@ export class NearDuplicateIndex {
   }
 
   /** The columns to store with an analysis so that it can be found later. */
-  static columnsOf(phash: string): {
+  static columnsOf({ phash, colourLayout }: ImageFingerprint): {
     phash: string;
     phashB0: number;
     phashB1: number;
     phashB2: number;
     phashB3: number;
+    colourLayout: string;
   } {
     const [phashB0, phashB1, phashB2, phashB3] = bandsOf(phash);
-    return { phash, phashB0, phashB1, phashB2, phashB3 };
+    return { phash, phashB0, phashB1, phashB2, phashB3, colourLayout };
   }
 
-  /** The nearest answered analysis within the distance (newest on a tie), or null. */
-  async findNear(phash: string, query: NearQuery): Promise<NearMatch | null> {
+  /** The nearest answered analysis within the distance and of the same colours (newest on a tie), or null. */
+  async findNear({ phash, colourLayout }: ImageFingerprint, query: NearQuery): Promise<NearMatch | null> {
     if (!this.enabled || !isPerceptualHash(phash)) return null;
     const radius = bandRadius(this.maxDistance);
     const builder = this.dataSource
       .createQueryBuilder()
-      .select(['a.id AS id', 'a.phash AS phash', 'a.created_at AS created_at'])
+      .select(['a.id AS id', 'a.phash AS phash', 'a.colour_layout AS colour_layout', 'a.created_at AS created_at'])
       .from('analyses', 'a')
       .where('a.result IS NOT NULL')
       .andWhere('a.provider = :provider', { provider: query.provider })
@@ -78,11 +81,13 @@ export class NearDuplicateIndex {
     const probes = Object.fromEntries(bands.map((value, band) => [`probes${band}`, probesOf(value, radius)]));
     builder.andWhere(`(${anyBand})`, probes).limit(MAX_CANDIDATES);
 
-    const rows: Array<{ id: string; phash: string; created_at: string | Date }> = await builder.getRawMany();
+    const rows: Array<{ id: string; phash: string; colour_layout: string | null; created_at: string | Date }> =
+      await builder.getRawMany();
     let best: (NearMatch & { createdAt: number }) | null = null;
     for (const row of rows) {
       const distance = hammingDistance(phash, row.phash);
       if (distance > this.maxDistance) continue;
+      if (colourDifference(colourLayout, row.colour_layout ?? '') > MAX_COLOUR_DIFFERENCE) continue;
       const createdAt = new Date(row.created_at).getTime();
       if (!best || distance < best.distance || (distance === best.distance && createdAt > best.createdAt)) {
         best = { id: row.id, phash: row.phash, distance, createdAt };

@@ -5,8 +5,9 @@ import { DataSource, In, QueryResult, Repository } from 'typeorm';
 import { atomically, AtomicWork, sqlStep } from '../../database/atomic';
 import type { JobStore, QueueStats } from '../../jobs/job-queue';
 import type { AnalysisCursor } from '../analysis-cursor';
-import type { AnalysisResult, AnalysisUsage, StoredAnalysisProblem } from '../analysis.types';
+import type { AnalysisModeration, AnalysisResult, AnalysisUsage, StoredAnalysisProblem } from '../analysis.types';
 import { Analysis } from '../entities/analysis.entity';
+import type { ImageFingerprint } from '../near-duplicate/image-fingerprint';
 import { KeyedMutex } from './keyed-mutex';
 
 export type NewAnalysis = Omit<Analysis, 'id' | 'createdAt'>;
@@ -19,6 +20,9 @@ export interface AnalysisAnswer {
   result: AnalysisResult;
   usage: AnalysisUsage;
   cached: boolean;
+  /** How a cached answer was found; null when this job's own call produced it. */
+  cacheKind: Analysis['cacheKind'];
+  moderation: AnalysisModeration | null;
 }
 
 /** What deleting an analysis did. */
@@ -61,15 +65,18 @@ export class AnalysesRepository implements JobStore<Analysis> {
     yield sqlStep(
       `INSERT INTO "analyses" ("id", "user_id", "sha256", "prompt", "metadata", "status", "attempts", "lease_until",
          "worker_id", "request_id", "cache_key", "provider", "model", "result", "error", "image_format", "image_width",
-         "image_height", "image_bytes", "input_tokens", "output_tokens", "cost_usd", "cached", "created_at", "completed_at")
+         "image_height", "image_bytes", "input_tokens", "output_tokens", "cost_usd", "cached", "created_at", "completed_at",
+         "cache", "phash", "phash_b0", "phash_b1", "phash_b2", "phash_b3", "colour_layout", "moderation")
        VALUES (:id, :userId, :sha256, :prompt, :metadata, :status, :attempts, :leaseUntil, :workerId, :requestId,
          :cacheKey, :provider, :model, :result, :error, :imageFormat, :imageWidth, :imageHeight, :imageBytes,
-         :inputTokens, :outputTokens, :costUsd, :cached, :createdAt, :completedAt)`,
+         :inputTokens, :outputTokens, :costUsd, :cached, :createdAt, :completedAt,
+         :cacheKind, :phash, :phashB0, :phashB1, :phashB2, :phashB3, :colourLayout, :moderation)`,
       {
         ...analysis,
         metadata: JSON.stringify(analysis.metadata),
         result: analysis.result === null ? null : JSON.stringify(analysis.result),
         error: analysis.error === null ? null : JSON.stringify(analysis.error),
+        moderation: analysis.moderation ? JSON.stringify(analysis.moderation) : null,
       },
     );
   }
@@ -147,6 +154,19 @@ export class AnalysesRepository implements JobStore<Analysis> {
       .andWhere('analysis.createdAt >= :since', { since });
     if (userId !== undefined) query.andWhere('analysis.userId = :userId', { userId });
     return (await query.orderBy('analysis.createdAt', 'DESC').limit(1).getOne()) ?? undefined;
+  }
+
+  /** The fingerprint an earlier analysis of these bytes stored, or null (docs/api.md, "Near-duplicates"). */
+  async findFingerprint(sha256: string): Promise<ImageFingerprint | null> {
+    const row = await this.analyses
+      .createQueryBuilder('analysis')
+      .select(['analysis.phash AS phash', 'analysis.colour_layout AS colour_layout'])
+      .where('analysis.sha256 = :sha256', { sha256 })
+      .andWhere('analysis.phash IS NOT NULL')
+      .andWhere('analysis.colour_layout IS NOT NULL')
+      .limit(1)
+      .getRawOne<{ phash: string; colour_layout: string }>();
+    return row ? { phash: row.phash, colourLayout: row.colour_layout } : null;
   }
 
   /** True while a job for the same answer is queued or running (of `userId` only when given). */
@@ -280,7 +300,8 @@ export class AnalysesRepository implements JobStore<Analysis> {
     const done = yield sqlStep(
       `UPDATE "analyses" SET "status" = 'succeeded', "provider" = :provider, "model" = :model, "cache_key" = :cacheKey,
          "result" = :result, "error" = NULL, "cached" = :cached, "input_tokens" = :inputTokens,
-         "output_tokens" = :outputTokens, "cost_usd" = :costUsd, "completed_at" = :at, "lease_until" = NULL
+         "output_tokens" = :outputTokens, "cost_usd" = :costUsd, "completed_at" = :at, "lease_until" = NULL,
+         "cache" = :cacheKind, "moderation" = :moderation
        WHERE "id" = :id AND "status" = 'running' AND "worker_id" = :workerId
        RETURNING "id"`,
       {
@@ -292,6 +313,8 @@ export class AnalysesRepository implements JobStore<Analysis> {
         cacheKey: answer.cacheKey,
         result: JSON.stringify(answer.result),
         cached: answer.cached,
+        cacheKind: answer.cacheKind,
+        moderation: answer.moderation ? JSON.stringify(answer.moderation) : null,
         ...answer.usage,
       },
     );

@@ -9,8 +9,9 @@ import { CreateWebhooks1795615000400 } from './1795615000400-CreateWebhooks';
 import { IndexFinishedWebhookDeliveries1795615000401 } from './1795615000401-IndexFinishedWebhookDeliveries';
 import { CreateIdempotencyKeys1795615000500 } from './1795615000500-CreateIdempotencyKeys';
 import { AccountsIdentitiesAndRevocations1795615000600 } from './1795615000600-AccountsIdentitiesAndRevocations';
-import { AnalysesPerceptualHashAndModeration1795615000800 } from './1795615000800-AnalysesPerceptualHashAndModeration';
 import { IpReportWeightAndAllowlist1795615000700 } from './1795615000700-IpReportWeightAndAllowlist';
+import { AnalysesPerceptualHashAndModeration1795615000800 } from './1795615000800-AnalysesPerceptualHashAndModeration';
+import { AnalysesNearDuplicateConfirmation1795615000801 } from './1795615000801-AnalysesNearDuplicateConfirmation';
 
 /** PostgreSQL migrations in the order they run. */
 export const POSTGRES_MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -24,6 +25,7 @@ export const POSTGRES_MIGRATIONS: Array<new () => MigrationInterface> = [
   IndexFinishedWebhookDeliveries1795615000401,
   CreateIdempotencyKeys1795615000500,
   AccountsIdentitiesAndRevocations1795615000600,
-  AnalysesPerceptualHashAndModeration1795615000800,
   IpReportWeightAndAllowlist1795615000700,
+  AnalysesPerceptualHashAndModeration1795615000800,
+  AnalysesNearDuplicateConfirmation1795615000801,
 ];
