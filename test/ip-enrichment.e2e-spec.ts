@@ -2,7 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbuseIpDbFake } from './fakes/abuseipdb-fake';
-import { expectProblem, GOOD_KEY, ipPath, IpSuite, startIpSuite, suiteFor } from './ip-test-kit';
+import {
+  eventually,
+  expectProblem,
+  GOOD_KEY,
+  ipPath,
+  IpSuite,
+  startIpSuite,
+  suiteFor,
+  waitForEnrichment,
+} from './ip-test-kit';
 import { registerUser } from './support/auth';
 import { servicesMode } from './support/test-app';
 
@@ -19,7 +28,8 @@ describe(`IP enrichment and honest verdicts without a key — ${mode}`, () => {
 
   beforeAll(async () => {
     s = await startIpSuite(undefined, { IP_ALLOWLIST: '45.60.0.0/16,AS13335', IP_CACHE_TTL: '0' });
-  });
+    await waitForEnrichment(s);
+  }, 150_000);
   afterAll(() => s?.t.close());
 
   it('describes a public address from the shipped datasets, and says unknown (not clean) without evidence', async () => {
@@ -81,7 +91,8 @@ describe(`IP verdicts with AbuseIPDB and the allowlist — ${mode}`, () => {
   beforeAll(async () => {
     await fake.start();
     s = await startIpSuite(fake, { IP_ALLOWLIST: '45.62.0.0/24' });
-  });
+    await waitForEnrichment(s);
+  }, 150_000);
   afterAll(async () => {
     await s?.t.close();
     await fake.close();
@@ -131,8 +142,13 @@ describe(`IP_ENRICHMENT_DIR replaces the shipped datasets — ${mode}`, () => {
     writeFileSync(join(dir, 'geo-whois-asn-country-ipv4-num.csv'), `${n(45, 64, 0, 0)},${n(45, 64, 0, 255)},SE\n`);
     writeFileSync(join(dir, 'geo-whois-asn-country-ipv6-num.csv'), '');
     writeFileSync(join(dir, 'hosting-asns.txt'), 'AS64496\n');
-    s = await startIpSuite(undefined, { IP_ENRICHMENT_DIR: dir });
-  });
+    s = await startIpSuite(undefined, { IP_ENRICHMENT_DIR: dir, IP_CACHE_TTL: '0' });
+    await eventually(
+      async () => ((await s.get(ipPath('45.64.0.9')).expect(200)).body.asn !== null ? true : undefined),
+      'the operator’s files to load',
+      60_000,
+    );
+  }, 90_000);
   afterAll(async () => {
     await s?.t.close();
     rmSync(dir, { recursive: true, force: true });

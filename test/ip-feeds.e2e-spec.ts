@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FeedServer } from './fakes/feed-server';
-import { eventually, expectProblem, ipPath, IpSuite, startIpSuite, suiteFor } from './ip-test-kit';
+import { eventually, expectProblem, ipPath, IpSuite, startIpSuite, suiteFor, waitForEnrichment } from './ip-test-kit';
 import { registerUser } from './support/auth';
 import { createTestApp, parsedLogs, servicesMode, TestApp } from './support/test-app';
 
@@ -62,12 +62,13 @@ describe(`IP feeds (IP_FEEDS: FireHOL, Tor, Spamhaus DROP JSON, file:) — ${ser
       IP_CACHE_TTL: '0',
     };
     s = await startIpSuite(undefined, env);
+    await waitForEnrichment(s);
     await eventually(
       async () => (feedSources((await s.get(ipPath('1.10.20.30')).expect(200)).body).length > 0 ? true : undefined),
       'the first fetch of every feed',
       30_000,
     );
-  });
+  }, 180_000);
   afterAll(async () => {
     await s?.t.close();
     await feeds.close();

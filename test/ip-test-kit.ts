@@ -3,6 +3,8 @@ import { AbuseIpDbFake } from './fakes/abuseipdb-fake';
 import { bearer, RegisteredUser, registerUser } from './support/auth';
 import { createTestApp, TestApp, TestAppOptions } from './support/test-app';
 
+import { eventually as eventuallyFrom } from './support/net';
+
 export { eventually } from './support/net';
 
 /** Every request of a suite comes from 127.0.0.1: generous per-IP limits unless a test is about them. */
@@ -67,4 +69,22 @@ export function expectProblem(res: request.Response, status: number): void {
     detail: expect.any(String),
     requestId: expect.any(String),
   });
+}
+
+/**
+ * Waits until the app's offline enrichment is loaded (it loads after start-up, off the request
+ * path, and lookups answer without it meanwhile): polls lookups of fresh addresses until one
+ * carries an AS number. Under a loaded CI machine the load can take many seconds.
+ */
+export async function waitForEnrichment(s: IpSuite): Promise<void> {
+  let probe = 0;
+  await eventuallyFrom(
+    async () => {
+      probe++;
+      const res = await s.get(ipPath(`8.8.${Math.floor(probe / 256) % 256}.${probe % 256}`));
+      return res.status === 200 && res.body.asn !== null ? true : undefined;
+    },
+    'the offline IP enrichment to load',
+    120_000,
+  );
 }

@@ -1,5 +1,13 @@
 import { AbuseIpDbFake } from './fakes/abuseipdb-fake';
-import { expectProblem, freshPublicIp, ipPath, IpSuite, startIpSuite, suiteFor } from './ip-test-kit';
+import {
+  expectProblem,
+  freshPublicIp,
+  ipPath,
+  IpSuite,
+  startIpSuite,
+  suiteFor,
+  waitForEnrichment,
+} from './ip-test-kit';
 import { bearer, registerUser } from './support/auth';
 import { servicesMode } from './support/test-app';
 
@@ -12,7 +20,8 @@ describe(`IP reputation (CONTRACT §4) — ${servicesMode ? 'PostgreSQL + Redis'
   beforeAll(async () => {
     await fake.start();
     s = await startIpSuite(fake);
-  });
+    await waitForEnrichment(s);
+  }, 150_000);
   afterAll(async () => {
     await s?.t.close();
     await fake.close();
@@ -422,6 +431,10 @@ describe(`IP reputation (CONTRACT §4) — ${servicesMode ? 'PostgreSQL + Redis'
     expect(paths['/v1/ip/{address}/{prefixLength}']).toBeUndefined();
     expect(paths['/v1/ip/{address}'].get.security).toEqual([{ bearer: [] }]);
     expect(res.body.components.schemas).toHaveProperty('IpReputation');
+    expect(res.body.components.schemas.IpReputation.required).toEqual(
+      expect.arrayContaining(['asn', 'asOrg', 'network', 'allowlisted']),
+    );
+    expect(Object.keys(paths)).toContain('/v1/ip/ranges/{cidr}');
   });
 });
 

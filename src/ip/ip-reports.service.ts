@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import type { AuthenticatedUser } from '../auth/auth.types';
 import { isPublicScope } from './ip-address';
 import { parseClientAddress } from './ip-address.input';
@@ -45,5 +45,17 @@ export class IpReportsService {
       comment: report.comment,
       createdAt: report.createdAt.toISOString(),
     };
+  }
+
+  /**
+   * `DELETE /v1/admin/ip-reports/:id`: the report is gone and stops counting at once — the
+   * address's cached answer is dropped (shared through Redis, so on every replica).
+   */
+  async remove(id: string): Promise<void> {
+    const report = await this.reports.findById(id);
+    if (report === null || !(await this.reports.deleteById(id))) {
+      throw new NotFoundException('No report with this id.');
+    }
+    await this.results.forget(report.ip);
   }
 }

@@ -105,7 +105,9 @@ export class IpReputationService {
   private async fresh(ip: ParsedIp): Promise<FreshReputation> {
     const [assessment, enrichment] = await Promise.all([this.assessments.assess(ip), this.enrichment.lookup(ip.bytes)]);
     const { cached: _cached, ...value } = toReputation(ip, assessment, false, enrichment);
-    const ttlMs = isDegraded(assessment.sources) ? Math.min(this.cacheTtlMs, DEGRADED_CACHE_TTL_MS) : this.cacheTtlMs;
+    // Enrichment still loading (the first seconds after start): fields null, so cache briefly too.
+    const degraded = isDegraded(assessment.sources) || enrichment.pending === true;
+    const ttlMs = degraded ? Math.min(this.cacheTtlMs, DEGRADED_CACHE_TTL_MS) : this.cacheTtlMs;
     return { value, ttlMs };
   }
 

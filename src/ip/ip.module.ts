@@ -6,6 +6,8 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { OutboundHttpModule } from '../outbound-http/outbound-http.module';
 import { AppConfig } from '../config/config.types';
+import { IpAdminController } from './admin/ip-admin.controller';
+import { IpAdminService } from './admin/ip-admin.service';
 import { IpAllowlistService } from './allowlist/ip-allowlist.service';
 import { IpEnrichmentService } from './enrichment/ip-enrichment.service';
 import { IpAllowlistEntry } from './entities/ip-allowlist-entry.entity';
@@ -39,10 +41,11 @@ import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
     MetricsModule,
     RateLimitModule,
   ],
-  controllers: [IpController],
+  controllers: [IpController, IpAdminController],
   providers: [
     IpReputationService,
     IpRangesService,
+    IpAdminService,
     IpReportsService,
     IpAssessmentService,
     IpResultCache,

@@ -11,13 +11,17 @@ import { IpEnrichment, IpEnrichmentData, NO_ENRICHMENT } from './ip-enrichment-d
  */
 const loads = new Map<string, Promise<IpEnrichmentData | undefined>>();
 
+/** How long a lookup waits for a load still in progress before it answers without enrichment. */
+export const ENRICHMENT_WAIT_MS = 1500;
+
 /**
  * Offline enrichment (docs/api.md, "Offline enrichment"): ASN, AS organisation, routed block,
  * country and hosting flag of any address from datasets shipped in npm packages, or from
  * IP_ENRICHMENT_DIR. Loading starts when the application has booted, off the request path and
- * without delaying start-up (about 2 s of CPU, yielding to the event loop as it goes); a lookup
- * that arrives before it is done waits for it. A load that fails is logged and leaves every field
- * null — enrichment never fails a lookup.
+ * without delaying start-up or readiness (about 2 s of CPU, yielding to the event loop as it goes).
+ * A lookup that arrives before it is done waits up to ENRICHMENT_WAIT_MS, then answers with the
+ * fields null and `pending` set (its answer is cached only briefly). A load that fails is logged
+ * and leaves every field null — enrichment never fails a lookup.
  */
 @Injectable()
 export class IpEnrichmentService implements OnApplicationBootstrap {
@@ -44,15 +48,26 @@ export class IpEnrichmentService implements OnApplicationBootstrap {
     return load.then((data) => (this.data = data));
   }
 
-  /** Synchronous when loaded (the hot path); otherwise waits for the load. */
-  async lookup(bytes: readonly number[]): Promise<IpEnrichment> {
-    const data = this.data ?? (await this.ready());
+  /** Immediate when loaded; otherwise waits up to ENRICHMENT_WAIT_MS for the load. */
+  async lookup(bytes: readonly number[]): Promise<IpEnrichment & { pending?: true }> {
+    const data = this.data ?? (await this.readyWithin(ENRICHMENT_WAIT_MS));
+    if (data === 'pending') return { ...NO_ENRICHMENT, pending: true };
     return data === undefined ? NO_ENRICHMENT : data.lookup(bytes);
   }
 
+  /** The address's AS number; null when unknown or while the data is still loading. */
   async asnOf(bytes: readonly number[]): Promise<number | null> {
-    const data = this.data ?? (await this.ready());
-    return data === undefined ? null : data.asnOf(bytes);
+    const data = this.data ?? (await this.readyWithin(ENRICHMENT_WAIT_MS));
+    return data === undefined || data === 'pending' ? null : data.asnOf(bytes);
+  }
+
+  private readyWithin(ms: number): Promise<IpEnrichmentData | undefined | 'pending'> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'pending'>((resolve) => {
+      timer = setTimeout(() => resolve('pending'), ms);
+      timer.unref();
+    });
+    return Promise.race([this.ready(), timeout]).finally(() => clearTimeout(timer));
   }
 
   private async load(): Promise<IpEnrichmentData | undefined> {

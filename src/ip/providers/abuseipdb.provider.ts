@@ -7,7 +7,7 @@ import { AppConfig } from '../../config/config.types';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { ParsedIp } from '../ip-address';
 import type { ProviderAnswer } from '../ip-reputation.types';
-import { KeyLease, KeyPause, KeyRing } from './abuseipdb-key-ring';
+import { KeyLease, KeyPause, KeyPauseReason, KeyRing } from './abuseipdb-key-ring';
 import { parseAbuseIpDbCheck } from './abuseipdb-response';
 import { IpIntelProvider, IpSourceError } from './ip-intel-provider';
 
@@ -31,6 +31,9 @@ export class AbuseIpDbProvider implements IpIntelProvider {
   private readonly fingerprints: string[];
   private readonly checkUrl: string;
   private readonly timeoutMs: number;
+  private readonly keyIds: string[];
+  /** Requests left in each key's quota window, as AbuseIPDB last reported it. */
+  private readonly remaining = new Map<number, number>();
 
   constructor(
     private readonly http: OutboundHttpService,
@@ -40,6 +43,7 @@ export class AbuseIpDbProvider implements IpIntelProvider {
     const settings = config.get('ipIntel', { infer: true });
     this.ring = new KeyRing(settings.abuseIpDbKeys);
     this.fingerprints = settings.abuseIpDbKeys.map(fingerprint);
+    this.keyIds = settings.abuseIpDbKeys.map((key) => `…${key.slice(-4)}`);
     this.checkUrl = `${settings.abuseIpDbBaseUrl.replace(/\/+$/, '')}/check`;
     this.timeoutMs = settings.timeoutMs;
   }
@@ -91,12 +95,40 @@ export class AbuseIpDbProvider implements IpIntelProvider {
     });
   }
 
+  /** Each key as the admin view shows it (`GET /v1/admin/providers`): masked to its last 4 characters. */
+  keyStates(): ProviderKeyState[] {
+    return this.keyIds.map((id, index) => {
+      const pause = this.ring.pauseOf(index);
+      return {
+        position: index + 1,
+        key: id,
+        state: pause === undefined ? 'active' : 'benched',
+        benchedUntil: pause === undefined ? null : new Date(pause.until).toISOString(),
+        benchedBecause: pause?.reason ?? null,
+        remainingQuota: this.remaining.get(index) ?? null,
+      };
+    });
+  }
+
   private exportQuota(lease: KeyLease, headers: Headers): void {
     const remaining = Number(headers.get('x-ratelimit-remaining') ?? Number.NaN);
     if (Number.isFinite(remaining) && remaining >= 0) {
+      this.remaining.set(lease.index, remaining);
       this.metrics.setProviderQuotaRemaining(ABUSEIPDB_PROVIDER, String(lease.index + 1), remaining);
     }
   }
+}
+
+export interface ProviderKeyState {
+  /** 1-based position in ABUSEIPDB_API_KEY. */
+  position: number;
+  /** `…` and the key's last 4 characters. */
+  key: string;
+  state: 'active' | 'benched';
+  benchedUntil: string | null;
+  benchedBecause: KeyPauseReason | null;
+  /** As AbuseIPDB last reported it (X-RateLimit-Remaining); null before the first answer. */
+  remainingQuota: number | null;
 }
 
 /** `sha256:` and the first 8 hex digits: enough to tell keys apart in logs, useless to an attacker. */
