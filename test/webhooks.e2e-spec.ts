@@ -451,6 +451,31 @@ describe(`Webhooks (CONTRACT §3.5) — ${mode}`, () => {
       expect(await s.deliveries(user, endpoint.id)).toHaveLength(1);
     });
 
+    it('gives up a delivery whose attempts ran out without an outcome (a process died mid-attempt each time)', async () => {
+      const user = await registerUser(s.t);
+      const hook = await receiver();
+      hook.script.add({ kind: 'status', status: 500 }, 1);
+      const endpoint = await s.endpoint(user, hook);
+      const deliveryId = await s.sendTest(user, endpoint.id);
+      await s.deliveryWhen(
+        user,
+        endpoint.id,
+        deliveryId,
+        (d) => d.attempts === 1 && d.lastStatusCode === 500,
+        'attempt 1',
+      );
+      // As if seven more claims had each lost their process before writing an outcome.
+      const [p1, p2] = servicesMode ? ['$1', '$2'] : ['?', '?'];
+      await s.t.app
+        .get(DataSource)
+        .query(`UPDATE "webhook_deliveries" SET "attempts" = ${p1} WHERE "id" = ${p2}`, [8, deliveryId]);
+
+      s.advance(7_000, hook);
+      const given = await s.deliveryWhen(user, endpoint.id, deliveryId, (d) => d.status === 'failed', 'given up');
+      expect(given).toMatchObject({ attempts: 9, lastError: 'no outcome recorded', nextAttemptAt: null });
+      expect(hook.requests).toHaveLength(1);
+    });
+
     it('deletes finished deliveries after 30 days', async () => {
       const user = await registerUser(s.t);
       const hook = await receiver();

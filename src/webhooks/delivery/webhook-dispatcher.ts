@@ -11,7 +11,7 @@ import { SecretResealer } from '../secret-resealer';
 import { signDelivery } from '../webhook-signature';
 import { WebhookEvents } from '../webhook-events.service';
 import { AddressGuard, UnsafeWebhookUrlError } from './address-guard';
-import { DISABLE_AFTER_MS, retryDelayMs } from './retry-schedule';
+import { DISABLE_AFTER_MS, MAX_ATTEMPTS, retryDelayMs } from './retry-schedule';
 import { AttemptOutcome, sendDelivery } from './webhook-sender';
 
 /** Attempts in flight per process at most. */
@@ -126,6 +126,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     if (!endpoint) return;
     if (endpoint.disabledAt) {
       return this.giveUp(delivery, endpoint, { statusCode: null, error: 'endpoint disabled', response: null });
+    }
+    // Claims whose attempt never wrote an outcome (the process died, or it threw) still count.
+    if (delivery.attempts > MAX_ATTEMPTS) {
+      return this.giveUp(delivery, endpoint, { statusCode: null, error: 'no outcome recorded', response: null });
     }
     let secret: string;
     try {
