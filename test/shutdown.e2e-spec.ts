@@ -4,8 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shutdown } from '../src/common/lifecycle/graceful-shutdown';
-import { freePort, waitFor } from './support/net';
-import { baseUrl, createTestApp } from './support/test-app';
+import { GENEROUS_LIMITS, openAiEnv, quietEventLoop } from './analyses-test-kit';
+import { OpenAiFake } from './fakes/openai-fake';
+import { uniqueJpeg } from './fixtures/images';
+import { bearer, registerUser } from './support/auth';
+import { eventually, freePort, waitFor } from './support/net';
+import { baseUrl, createTestApp, parsedLogs, servicesMode, TestApp } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
 
@@ -70,3 +74,100 @@ describe('graceful shutdown (CONTRACT §5)', () => {
     }
   }, 90_000);
 });
+
+describe(`graceful shutdown with jobs (CONTRACT §5) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
+  const fake = new OpenAiFake();
+  beforeAll(() => fake.start());
+  afterAll(() => fake.close());
+  beforeEach(() => fake.reset());
+
+  /** An app listening on a port, with the OpenAI fake, whose uploads wait for their jobs. */
+  async function startApp(shareWith?: TestApp): Promise<TestApp> {
+    const t = await createTestApp({ ...GENEROUS_LIMITS, ...openAiEnv(fake, 20_000) }, { listen: true, probes: true, shareWith });
+    await quietEventLoop();
+    return t;
+  }
+
+  async function upload(t: TestApp, token: string): Promise<Response> {
+    const form = new FormData();
+    form.append('file', new Blob([await uniqueJpeg()], { type: 'image/jpeg' }), 'slow.jpg');
+    return fetch(`${baseUrl(t)}/v1/analyses`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: form });
+  }
+
+  it('answers a waiting upload 202 with its Location at once, and lets its job finish within the grace', async () => {
+    const t = await startApp();
+    const replica = await createTestApp({}, { shareWith: t });
+    try {
+      const user = await registerUser(t);
+      fake.delay(1500, 1);
+      const waiting = upload(t, user.accessToken);
+      await eventually(() => (fake.callCount === 1 ? true : undefined), 'the job to reach the provider', 30_000);
+
+      const started = Date.now();
+      const stopped = shutdown(t.app, 10_000);
+      const answer = await waiting;
+      const answeredAfter = Date.now() - started;
+      await stopped;
+
+      expect(answer.status).toBe(202);
+      expect(answeredAfter).toBeLessThan(1000);
+      const body = (await answer.json()) as { id: string; status: string };
+      expect(answer.headers.get('location')).toBe(`/v1/analyses/${body.id}`);
+      expect(body.status).toBe('running');
+      const found = await replica.http().get(`/v1/analyses/${body.id}`).set(bearer(user)).expect(200);
+      expect(found.body).toMatchObject({ status: 'succeeded', cached: false });
+      expect(fake.callCount).toBe(1);
+    } finally {
+      await replica.close();
+      await t.close().catch(() => undefined);
+    }
+  }, 120_000);
+
+  it('hands a job still running at the end of the grace back to the queue; another process runs it', async () => {
+    const t = await startApp();
+    let next: TestApp | undefined;
+    try {
+      const user = await registerUser(t);
+      fake.delay(4000, 1);
+      const waiting = upload(t, user.accessToken);
+      await eventually(() => (fake.callCount === 1 ? true : undefined), 'the job to reach the provider', 30_000);
+
+      await shutdown(t.app, 500);
+      const answer = await waiting;
+      expect(answer.status).toBe(202);
+      const { id } = (await answer.json()) as { id: string };
+      expect(parsedLogs(t)).toContainEqual(expect.objectContaining({ msg: 'job handed back to the queue', jobId: id, released: true }));
+
+      next = await startApp(t);
+      const done = await next.http().get(`/v1/analyses/${id}`).set(bearer(user)).set('Prefer', 'wait=30').expect(200);
+      expect(done.body).toMatchObject({ status: 'succeeded', cached: false });
+      // The first call was cut short by the hand-back; the second run asked again and paid once.
+      expect(fake.callCount).toBe(2);
+      const me = await next.http().get('/v1/auth/me').set(bearer(user)).expect(200);
+      expect(me.body.usage.analysesToday).toBe(1);
+    } finally {
+      await next?.close();
+      await t.close().catch(() => undefined);
+    }
+  }, 120_000);
+
+  it('answers a request still open when the grace ends (503, Connection: close) and logs it', async () => {
+    const t = await startApp();
+    try {
+      const arrived = once(t.app.getHttpServer(), 'request');
+      const slow = fetch(`${baseUrl(t)}/v1/probe/slow?ms=10000`, { headers: { 'X-Request-ID': 'cut-at-shutdown-1' } });
+      await arrived;
+
+      await shutdown(t.app, 500);
+      const answer = await slow;
+
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('1');
+      expect(await answer.json()).toMatchObject({ status: 503, requestId: 'cut-at-shutdown-1' });
+      expect(parsedLogs(t)).toContainEqual(expect.objectContaining({ requestId: 'cut-at-shutdown-1', status: 503 }));
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+  }, 120_000);
+});
+

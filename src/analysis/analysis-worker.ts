@@ -62,12 +62,13 @@ export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
     this.runner.register(this);
   }
 
-  /** Runs in the context of the request that created the job: its id is on every log line and outbound call. */
-  perform(job: Analysis, signal: AbortSignal): Promise<void> {
-    return RequestContext.run({ requestId: job.requestId ?? job.id, userId: job.userId }, () => this.run(job, signal));
+  /** The request that created the job: its id is on the job's log lines and outbound calls. */
+  requestIdOf(job: Analysis): string | undefined {
+    return job.requestId ?? undefined;
   }
 
-  private async run(job: Analysis, signal: AbortSignal): Promise<void> {
+  async perform(job: Analysis, signal: AbortSignal): Promise<void> {
+    RequestContext.setUserId(job.userId);
     this.logger.log({ msg: 'analysis running', analysisId: job.id, attempt: job.attempts, workerId: job.workerId });
     if (job.attempts > MAX_JOB_ATTEMPTS) return this.fail(job, new AnalysisAbandonedError(job.attempts - 1));
     const keys = this.answers.keysFor(job.sha256, job.prompt, job.userId, fingerprintOf(job));

@@ -92,9 +92,7 @@ export class BullMqJobRunner implements ManagedJobRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.reconciler);
-    await Promise.all(
-      [...this.registered.values()].map(({ worker }) => worker?.pause(true).catch(() => undefined)),
-    );
+    await Promise.all([...this.registered.values()].map(({ worker }) => worker?.pause(true).catch(() => undefined)));
   }
 
   async close(): Promise<void> {

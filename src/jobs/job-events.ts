@@ -58,7 +58,8 @@ export class JobEvents implements OnModuleDestroy {
   ): Promise<T | undefined> {
     if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve(undefined);
     const key = this.keyOf(queue, id);
-    const watch = (this.watches.get(key) as Watch<T> | undefined) ?? this.startWatch(key, this.channelOf(queue, id), read);
+    const watch =
+      (this.watches.get(key) as Watch<T> | undefined) ?? this.startWatch(key, this.channelOf(queue, id), read);
     return new Promise<T | undefined>((resolve) => {
       const leave = () => {
         clearTimeout(timer);

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger as PinoLogger } from 'pino';
+import { RequestContext, RequestContextStore } from '../common/context/request-context';
 import type { MetricsService } from '../metrics/metrics.service';
 import { RENEWALS_PER_LEASE } from './jobs.constants';
 import type { JobQueue, QueuedJob } from './job-queue';
@@ -11,6 +13,7 @@ interface Running {
   id: string;
   controller: AbortController;
   settled: Promise<void>;
+  context: RequestContextStore;
 }
 
 /**
@@ -27,6 +30,8 @@ export class JobExecutor {
   constructor(
     private readonly leaseMs: number,
     private readonly metrics: MetricsService,
+    /** The app's root logger: a job's lines go to its own app (tests run several in one process). */
+    private readonly rootLogger?: PinoLogger,
   ) {}
 
   get active(): number {
@@ -46,9 +51,12 @@ export class JobExecutor {
   run<J extends QueuedJob>(queue: JobQueue<J>, job: J): Promise<void> {
     const controller = new AbortController();
     const key = `${queue.name}:${job.id}`;
-    const renewal = setInterval(() => void this.renew(queue, job.id, controller), this.leaseMs / RENEWALS_PER_LEASE);
-    const settled = queue
-      .perform(job, controller.signal)
+    const context: RequestContextStore = { requestId: queue.requestIdOf?.(job) ?? job.id, logger: this.rootLogger };
+    const renewal = setInterval(
+      () => void RequestContext.run(context, () => this.renew(queue, job.id, controller)),
+      this.leaseMs / RENEWALS_PER_LEASE,
+    );
+    const settled = RequestContext.run(context, () => queue.perform(job, controller.signal))
       .catch(async (error: unknown) => {
         if (controller.signal.aborted) return;
         this.logger.error({ msg: 'job run failed; handing it back', queue: queue.name, jobId: job.id, err: error });
@@ -60,7 +68,7 @@ export class JobExecutor {
         clearInterval(renewal);
         this.running.delete(key);
       });
-    this.running.set(key, { queue: queue as JobQueue<QueuedJob>, id: job.id, controller, settled });
+    this.running.set(key, { queue: queue as JobQueue<QueuedJob>, id: job.id, controller, settled, context });
     const handedBack = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve()));
     return Promise.race([settled, handedBack]);
   }
@@ -76,7 +84,9 @@ export class JobExecutor {
       sleep(Math.max(0, deadline - Date.now()), undefined, { signal: timeout.signal }).catch(() => undefined),
     ]);
     timeout.abort();
-    await Promise.all([...this.running.values()].map((job) => this.handBack(job)));
+    await Promise.all(
+      [...this.running.values()].map((job) => RequestContext.run(job.context, () => this.handBack(job))),
+    );
   }
 
   private async handBack({ queue, id, controller }: Running): Promise<void> {
@@ -86,7 +96,12 @@ export class JobExecutor {
       if (released) this.metrics.recordJob(queue.name, 'released');
       this.logger.log({ msg: 'job handed back to the queue', queue: queue.name, jobId: id, released });
     } catch (error) {
-      this.logger.warn({ msg: 'job hand-back failed; its lease will expire', queue: queue.name, jobId: id, err: error });
+      this.logger.warn({
+        msg: 'job hand-back failed; its lease will expire',
+        queue: queue.name,
+        jobId: id,
+        err: error,
+      });
     }
   }
 

@@ -43,6 +43,8 @@ export interface JobQueue<J extends QueuedJob = QueuedJob> {
    * stop as soon as possible and change nothing more.
    */
   perform(job: J, signal: AbortSignal): Promise<void>;
+  /** The request that created the job: its id is on every log line (and outbound call) of the job's runs. */
+  requestIdOf?(job: J): string | undefined;
 }
 
 /**

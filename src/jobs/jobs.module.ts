@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { Params, PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import { CommonModule } from '../common/common.module';
 import { ShutdownState } from '../common/lifecycle/shutdown-state';
 import { AppConfig } from '../config/config.types';
@@ -13,6 +15,11 @@ import { JobEvents } from './job-events';
 import { JobExecutor } from './job-executor';
 import { JOB_RUNNER, ManagedJobRunner } from './job-queue';
 import { RECONCILE_INTERVAL_MS } from './jobs.constants';
+
+/** The app's root pino logger, as the app handed it to nestjs-pino (src/common/logging/logger-options.ts). */
+function rootLoggerOf({ pinoHttp }: Params): PinoLogger | undefined {
+  return pinoHttp && typeof pinoHttp === 'object' && 'logger' in pinoHttp ? (pinoHttp.logger as PinoLogger) : undefined;
+}
 
 /**
  * Drives the runner over the process's life: starts it once every room has registered its queues,
@@ -41,7 +48,13 @@ class JobsLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
     this.sampler = setInterval(() => void this.sample(), RECONCILE_INTERVAL_MS);
     this.sampler.unref();
     void this.sample();
-    this.logger.log({ msg: 'job runner started', runner: this.runner.kind, role, aiConcurrency, workerId: this.executor.workerId });
+    this.logger.log({
+      msg: 'job runner started',
+      runner: this.runner.kind,
+      role,
+      aiConcurrency,
+      workerId: this.executor.workerId,
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -72,14 +85,18 @@ class JobsLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
   providers: [
     {
       provide: JobExecutor,
-      inject: [ConfigService, MetricsService],
-      useFactory: (config: ConfigService<AppConfig, true>, metrics: MetricsService) =>
-        new JobExecutor(config.get('jobs.leaseMs', { infer: true }), metrics),
+      inject: [ConfigService, MetricsService, PARAMS_PROVIDER_TOKEN],
+      useFactory: (config: ConfigService<AppConfig, true>, metrics: MetricsService, logging: Params) =>
+        new JobExecutor(config.get('jobs.leaseMs', { infer: true }), metrics, rootLoggerOf(logging)),
     },
     {
       provide: JOB_RUNNER,
       inject: [ConfigService, RedisService, JobExecutor],
-      useFactory: (config: ConfigService<AppConfig, true>, redis: RedisService, executor: JobExecutor): ManagedJobRunner => {
+      useFactory: (
+        config: ConfigService<AppConfig, true>,
+        redis: RedisService,
+        executor: JobExecutor,
+      ): ManagedJobRunner => {
         const { role, aiConcurrency } = config.get('jobs', { infer: true });
         const runsJobs = role !== 'api';
         return redis.enabled
