@@ -25,8 +25,14 @@ import { initSentry } from './common/observability/sentry';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
-/** What a browser script may read: the request id and what the rate limits answer with. */
-export const EXPOSED_HEADERS = ['X-Request-ID', ...RATE_LIMIT_RESPONSE_HEADERS];
+/** What a browser script may read: the request id, where a job lives, replays, and what the rate limits answer with. */
+export const EXPOSED_HEADERS = [
+  'X-Request-ID',
+  'Location',
+  'Idempotent-Replayed',
+  'Preference-Applied',
+  ...RATE_LIMIT_RESPONSE_HEADERS,
+];
 
 /** Builds the application exactly as production runs it; main.ts and every e2e test call this. */
 export async function createApp(env: RawEnv, options: AppModuleOptions = {}): Promise<NestExpressApplication> {

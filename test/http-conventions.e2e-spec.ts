@@ -130,7 +130,15 @@ describe('HTTP conventions (CONTRACT §1)', () => {
       expect(res.headers.vary).toBe('Origin');
       const exposed = String(res.headers['access-control-expose-headers']).split(',');
       expect(exposed).toEqual(
-        expect.arrayContaining(['X-Request-ID', 'Retry-After', 'X-RateLimit-Remaining', 'X-RateLimit-Remaining-ip']),
+        expect.arrayContaining([
+          'X-Request-ID',
+          'Retry-After',
+          'X-RateLimit-Remaining',
+          'X-RateLimit-Remaining-ip',
+          'Location',
+          'Idempotent-Replayed',
+          'Preference-Applied',
+        ]),
       );
     });
 
