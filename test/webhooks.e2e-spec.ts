@@ -566,6 +566,48 @@ describe(`Webhooks: two replicas and shutdown — ${mode}`, () => {
   });
 });
 
+describe(`Webhooks: ARGUS_ROLE — ${mode}`, () => {
+  const hook = new WebhookReceiver();
+  let api: TestApp;
+
+  beforeAll(async () => {
+    await hook.start();
+    api = await createTestApp({ ARGUS_ROLE: 'api', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '20' });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await hook.close();
+  });
+
+  it('an api process queues deliveries and a worker process delivers them', async () => {
+    const user = await registerUser(api);
+    const created = await api
+      .http()
+      .post('/v1/webhooks')
+      .set(bearer(user))
+      .send({ url: hook.hookUrl, events: ['analysis.failed'] })
+      .expect(201);
+    const endpoint = created.body as Endpoint;
+    hook.secret = endpoint.secret;
+    const test = await api.http().post(`/v1/webhooks/${endpoint.id}/test`).set(bearer(user)).expect(202);
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(hook.requests).toHaveLength(0);
+
+    const worker = await createTestApp(
+      { ARGUS_ROLE: 'worker', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '20' },
+      { shareWith: api },
+    );
+    try {
+      const [delivery] = await received(hook, 1);
+      expect(delivery.headers['webhook-id']).toBe((test.body as { deliveryId: string }).deliveryId);
+      expect(delivery.verified).toBe(true);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
 describe(`Webhooks: shutdown — ${mode}`, () => {
   const hook = new WebhookReceiver();
   let owner: TestApp;

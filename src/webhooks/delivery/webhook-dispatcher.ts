@@ -23,7 +23,7 @@ export const DELIVERY_RETENTION_MS = 30 * 24 * 3_600_000;
 const SWEEP_EVERY_MS = 3_600_000;
 
 /**
- * Delivers queued webhook deliveries. Polls `webhook_deliveries` for due `pending` rows and claims
+ * Delivers queued webhook deliveries (in ARGUS_ROLE `all` and `worker` processes). Polls `webhook_deliveries` for due `pending` rows and claims
  * them in one statement (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas never take a row
  * together; SQLite: one process), with or without Redis. A claim counts the attempt and leases the
  * row; the outcome is written only if the row is still at that attempt.
@@ -33,6 +33,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly pollMs: number;
   private readonly timeoutMs: number;
+  /** ARGUS_ROLE=api queues deliveries but leaves delivering them to `all` and `worker` processes. */
+  private readonly delivers: boolean;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -53,6 +55,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   ) {
     this.pollMs = config.get('webhooks.pollMs', { infer: true });
     this.timeoutMs = config.get('webhooks.timeoutMs', { infer: true });
+    this.delivers = config.get('jobs.role', { infer: true }) !== 'api';
   }
 
   onApplicationBootstrap(): void {
@@ -74,7 +77,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private schedule(delayMs: number): void {
-    if (this.stopping.signal.aborted) return;
+    if (!this.delivers || this.stopping.signal.aborted) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.poll(), delayMs);
     this.timer.unref();
