@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { AppConfig } from '../config/config.types';
 import type { ParsedIp } from './ip-address';
 import { assess, Assessment, resolveSources, SourceOutcome } from './ip-assessment';
-import type { ProviderAnswer } from './ip-reputation.types';
+import { IpSnapshot } from './entities/ip-snapshot.entity';
 import type { VerdictThresholds } from './ip-scoring';
 import { IpFeedsService } from './feeds/ip-feeds.service';
 import { IP_INTEL_PROVIDERS, IpIntelProvider } from './providers/ip-intel-provider';
@@ -34,12 +34,17 @@ export class IpAssessmentService {
 
   async assess(ip: ParsedIp): Promise<Assessment> {
     const checkedAt = new Date();
-    const outcomes = await Promise.all(this.providers.map((provider) => this.ask(provider, ip)));
-    const anyFailed = outcomes.some((outcome) => 'error' in outcome);
-    const previous = anyFailed ? await this.previousAnswers(ip.ip) : [];
+    // The latest snapshot is read beside the providers: its answers stand in for failed ones, and
+    // its verdict tells whether this lookup changed it.
+    const [outcomes, latest] = await Promise.all([
+      Promise.all(this.providers.map((provider) => this.ask(provider, ip))),
+      this.latestSnapshot(ip.ip),
+    ]);
+    const previous = latest?.sources ?? [];
     // Feeds are in memory and never fail: only their hits are sources (docs/api.md, "Feeds").
     const sources = [...resolveSources(outcomes, previous), ...this.feeds.match(ip)];
     const assessment = assess(sources, this.thresholds, checkedAt, this.feeds.isTor(ip));
+    if (latest !== undefined) assessment.previousVerdict = latest.verdict;
     await this.record(ip.ip, assessment);
     return assessment;
   }
@@ -56,14 +61,14 @@ export class IpAssessmentService {
     }
   }
 
-  /** The sources of the address's latest snapshot; none when the database cannot say right now. */
-  private async previousAnswers(ip: string): Promise<ProviderAnswer[]> {
+  /** The address's latest snapshot; none when there is none or the database cannot say right now. */
+  private async latestSnapshot(ip: string): Promise<IpSnapshot | undefined> {
     try {
-      return (await this.snapshots.findLatest(ip))?.sources ?? [];
+      return (await this.snapshots.findLatest(ip)) ?? undefined;
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       this.logger.warn({ msg: 'ip history unavailable; no stale answers to fall back on', err: error });
-      return [];
+      return undefined;
     }
   }
 

@@ -18,6 +18,8 @@ export interface Assessment {
   checkedAt: Date;
   /** From the `tor` feed: listed, loaded and not listed, or no such feed (null). */
   isTor: boolean | null;
+  /** The verdict of the address's previous snapshot, when it has one (for `ip.verdict_changed`). */
+  previousVerdict?: IpVerdict;
 }
 
 const NO_DETAILS: NetworkDetails = { country: null, isp: null, usageType: null, domain: null, isTor: null };

@@ -11,6 +11,7 @@ import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
 import { IpAllowlistService } from './allowlist/ip-allowlist.service';
 import { IpEnrichmentService } from './enrichment/ip-enrichment.service';
 import type { IpEnrichment } from './enrichment/ip-enrichment-data';
+import type { IpVerdictNotifier, VerdictChange } from './ip-verdict-notifier';
 
 const ALLOWLISTED = '8.8.8.8';
 const ENRICHMENT: IpEnrichment = {
@@ -53,15 +54,33 @@ describe('IpReputationService', () => {
   let assessed: ParsedIp[];
   let cache: RecordingResultCache;
   let sut: IpReputationService;
+  let previousVerdict: Assessment['previousVerdict'];
+  let notifier: {
+    recorded: string[];
+    changes: Array<[VerdictChange, string | undefined]>;
+    recordLookup(userId: string, ip: string): void;
+    verdictChanged(change: VerdictChange, initiator: string | undefined): Promise<void>;
+  };
 
   beforeEach(() => {
     sources = [answer()];
+    previousVerdict = undefined;
+    notifier = {
+      recorded: [],
+      changes: [],
+      recordLookup(userId, ip) {
+        notifier.recorded.push(`${userId} ${ip}`);
+      },
+      async verdictChanged(change, initiator) {
+        notifier.changes.push([change, initiator]);
+      },
+    };
     assessed = [];
     cache = new RecordingResultCache();
     const assessments = {
       assess: async (ip: ParsedIp): Promise<Assessment> => {
         assessed.push(ip);
-        return { score: 10, verdict: 'clean', sources, checkedAt: CHECKED_AT, isTor: null };
+        return { score: 10, verdict: 'clean', sources, checkedAt: CHECKED_AT, isTor: null, previousVerdict };
       },
     } as unknown as IpAssessmentService;
     const config = {
@@ -76,8 +95,24 @@ describe('IpReputationService', () => {
       {
         match: async (ip: ParsedIp) => (ip.ip === ALLOWLISTED ? { value: `${ip.ip}/32` } : undefined),
       } as unknown as IpAllowlistService,
+      notifier as unknown as IpVerdictNotifier,
       config,
     );
+  });
+
+  it('notes who looked the address up, and reports a changed verdict (not an unchanged one)', async () => {
+    const user = { id: 'user-1', email: 'a@example.com', role: 'user' as const };
+    await sut.lookup('8.8.4.1', user);
+    expect(notifier.recorded).toEqual(['user-1 8.8.4.1']);
+    expect(notifier.changes).toEqual([]);
+    previousVerdict = 'clean';
+    await sut.lookup('8.8.4.2', user);
+    expect(notifier.changes).toEqual([]);
+    previousVerdict = 'malicious';
+    await sut.lookup('8.8.4.3', user);
+    expect(notifier.changes).toEqual([
+      [{ ip: '8.8.4.3', previousVerdict: 'malicious', verdict: 'clean', score: 10, checkedAt: CHECKED_AT }, 'user-1'],
+    ]);
   });
 
   it('answers an allowlisted address clean without assessing or caching it', async () => {

@@ -17,6 +17,7 @@ import { toSourceResult } from './ip-reputation.types';
 import { FreshReputation, IpResultCache } from './ip-result-cache';
 import { mapWithConcurrency } from './map-with-concurrency';
 import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
+import { IpVerdictNotifier } from './ip-verdict-notifier';
 
 /** Most addresses of one bulk lookup looked up at the same time (each may call every provider). */
 export const BULK_CONCURRENCY = 8;
@@ -39,14 +40,15 @@ export class IpReputationService {
     private readonly limiter: IpLookupLimiter,
     private readonly enrichment: IpEnrichmentService,
     private readonly allowlist: IpAllowlistService,
+    private readonly notifier: IpVerdictNotifier,
     config: ConfigService<AppConfig, true>,
   ) {
     this.cacheTtlMs = config.get('ipIntel.cacheTtlMs', { infer: true });
   }
 
-  /** `GET /v1/ip/:address` */
-  lookup(address: string): Promise<IpReputation> {
-    return this.lookupParsed(parseClientAddress(address));
+  /** `GET /v1/ip/:address` (the user is noted for `ip.verdict_changed` webhooks). */
+  lookup(address: string, user?: AuthenticatedUser): Promise<IpReputation> {
+    return this.lookupParsed(parseClientAddress(address), user?.id);
   }
 
   /**
@@ -63,7 +65,7 @@ export class IpReputationService {
 
     const answers = new Map<string, IpLookupItem>();
     await mapWithConcurrency(distinct, BULK_CONCURRENCY, async (ip) => {
-      answers.set(ip.ip, await this.lookupParsed(ip).catch((error: unknown) => this.failure(ip.ip, error)));
+      answers.set(ip.ip, await this.lookupParsed(ip, user.id).catch((error: unknown) => this.failure(ip.ip, error)));
     });
     const items = parsed.map((item, index): IpLookupItem => {
       if (!('ip' in item)) return item.failure;
@@ -93,17 +95,23 @@ export class IpReputationService {
    * The allowlist is asked before the cache (in memory, docs/api.md "Allowlist"): an allowlisted
    * address is answered clean without any source, and a new entry needs no cache purge.
    */
-  private async lookupParsed(ip: ParsedIp): Promise<IpReputation> {
+  private async lookupParsed(ip: ParsedIp, userId?: string): Promise<IpReputation> {
     if (!isPublicScope(ip.scope)) return notApplicable(ip, new Date());
+    if (userId !== undefined) this.notifier.recordLookup(userId, ip.ip);
     if ((await this.allowlist.match(ip)) !== undefined) {
       return allowlisted(ip, await this.enrichment.lookup(ip.bytes), new Date());
     }
-    const { value, cached } = await this.results.getOrCompute(ip.ip, () => this.fresh(ip));
+    const { value, cached } = await this.results.getOrCompute(ip.ip, () => this.fresh(ip, userId));
     return { ...value, cached };
   }
 
-  private async fresh(ip: ParsedIp): Promise<FreshReputation> {
+  private async fresh(ip: ParsedIp, userId: string | undefined): Promise<FreshReputation> {
     const [assessment, enrichment] = await Promise.all([this.assessments.assess(ip), this.enrichment.lookup(ip.bytes)]);
+    const { previousVerdict, verdict, score, checkedAt } = assessment;
+    if (previousVerdict !== undefined && previousVerdict !== verdict) {
+      // Not awaited: queuing webhooks never delays (or fails) the answer.
+      void this.notifier.verdictChanged({ ip: ip.ip, previousVerdict, verdict, score, checkedAt }, userId);
+    }
     const { cached: _cached, ...value } = toReputation(ip, assessment, false, enrichment);
     // Enrichment still loading (the first seconds after start): fields null, so cache briefly too.
     const degraded = isDegraded(assessment.sources) || enrichment.pending === true;

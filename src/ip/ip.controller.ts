@@ -114,8 +114,8 @@ export class IpController {
   @ApiParam(ADDRESS_PARAM)
   @ApiOkResponse({ type: IpReputationDto })
   @ApiBadRequestResponse({ description: 'Not a valid IP address (malformed, zero-padded, CIDR, too long).' })
-  lookup(@Param('address') address: string): Promise<IpReputationDto> {
-    return this.reputation.lookup(address);
+  lookup(@CurrentUser() user: AuthenticatedUser, @Param('address') address: string): Promise<IpReputationDto> {
+    return this.reputation.lookup(address, user);
   }
 
   /** `/v1/ip/1.2.3.4/24` (a CIDR range with its slash unencoded) gets the same 400 as the encoded form, not a 404. */

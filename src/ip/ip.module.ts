@@ -11,7 +11,11 @@ import { IpAdminService } from './admin/ip-admin.service';
 import { IpAllowlistService } from './allowlist/ip-allowlist.service';
 import { IpEnrichmentService } from './enrichment/ip-enrichment.service';
 import { IpAllowlistEntry } from './entities/ip-allowlist-entry.entity';
+import { IpLookup } from './entities/ip-lookup.entity';
 import { IpReport } from './entities/ip-report.entity';
+import { IpVerdictNotifier } from './ip-verdict-notifier';
+import { IpLookupsRepository } from './repositories/ip-lookups.repository';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { IpFeedsService } from './feeds/ip-feeds.service';
 import { IpSnapshot } from './entities/ip-snapshot.entity';
 import { IpAssessmentService } from './ip-assessment.service';
@@ -35,7 +39,8 @@ import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
  */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([IpSnapshot, IpReport, IpAllowlistEntry]),
+    TypeOrmModule.forFeature([IpSnapshot, IpReport, IpAllowlistEntry, IpLookup]),
+    WebhooksModule,
     OutboundHttpModule,
     CacheModule,
     MetricsModule,
@@ -46,6 +51,8 @@ import { IpSnapshotsRepository } from './repositories/ip-snapshots.repository';
     IpReputationService,
     IpRangesService,
     IpAdminService,
+    IpVerdictNotifier,
+    IpLookupsRepository,
     IpReportsService,
     IpAssessmentService,
     IpResultCache,

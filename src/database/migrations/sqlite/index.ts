@@ -10,6 +10,7 @@ import { IndexFinishedWebhookDeliveries1795615000401 } from './1795615000401-Ind
 import { CreateIdempotencyKeys1795615000500 } from './1795615000500-CreateIdempotencyKeys';
 import { AccountsIdentitiesAndRevocations1795615000600 } from './1795615000600-AccountsIdentitiesAndRevocations';
 import { IpReportWeightAndAllowlist1795615000700 } from './1795615000700-IpReportWeightAndAllowlist';
+import { CreateIpLookups1795615000701 } from './1795615000701-CreateIpLookups';
 import { AnalysesPerceptualHashAndModeration1795615000800 } from './1795615000800-AnalysesPerceptualHashAndModeration';
 import { AnalysesNearDuplicateConfirmation1795615000801 } from './1795615000801-AnalysesNearDuplicateConfirmation';
 
@@ -26,6 +27,7 @@ export const SQLITE_MIGRATIONS: Array<new () => MigrationInterface> = [
   CreateIdempotencyKeys1795615000500,
   AccountsIdentitiesAndRevocations1795615000600,
   IpReportWeightAndAllowlist1795615000700,
+  CreateIpLookups1795615000701,
   AnalysesPerceptualHashAndModeration1795615000800,
   AnalysesNearDuplicateConfirmation1795615000801,
 ];
