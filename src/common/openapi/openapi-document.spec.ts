@@ -91,6 +91,19 @@ describe('finishDocument', () => {
     expect(sut.components!.headers!['X-RateLimit-Limit-things']).toBeDefined();
   });
 
+  it('keeps one parameter per header name, whatever its case: the documented one', () => {
+    const input = document();
+    const get = input.paths['/v1/things/{id}'].get!;
+    get.parameters!.push(
+      { name: 'prefer', in: 'header', required: true, schema: { type: 'string' } },
+      { name: 'Prefer', in: 'header', required: false, description: 'wait=N', schema: { type: 'string' } },
+    );
+
+    const headers = finishDocument(input).paths['/v1/things/{id}'].get!.parameters!.filter((p) => 'in' in p && p.in === 'header');
+
+    expect(headers).toEqual([expect.objectContaining({ name: 'Prefer', required: false, description: 'wait=N' })]);
+  });
+
   it('is deterministic and leaves its input alone', () => {
     const input = document();
     const before = JSON.stringify(input);

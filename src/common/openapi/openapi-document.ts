@@ -47,6 +47,7 @@ export function finishDocument(input: OpenAPIObject): OpenAPIObject {
   const limitsSeen = new Map<string, RouteRateLimit>();
 
   for (const { operation } of operationsOf(document)) {
+    operation.parameters = mergeHeaderParameters(operation.parameters);
     const limits = (operation[RATE_LIMIT_EXTENSION] as RouteRateLimit[] | undefined) ?? [];
     delete operation[RATE_LIMIT_EXTENSION];
     for (const limit of limits) limitsSeen.set(limit.name, limit);
@@ -124,6 +125,33 @@ function completeResponses(operation: Operation, limits: readonly RouteRateLimit
     // One Retry-After everywhere (whole seconds, bounded), whoever declared it.
     if (response.headers['Retry-After']) response.headers['Retry-After'] = headerRef('Retry-After');
   }
+}
+
+/**
+ * Header names are case-insensitive: `@Headers('prefer')` makes Nest list a bare, required `prefer`
+ * beside the `@ApiHeader({ name: 'Prefer' })` that documents it. Keep one per name, the documented
+ * one (with a description), never turning an optional header required.
+ */
+function mergeHeaderParameters(parameters: Json[] | undefined): Json[] | undefined {
+  if (!parameters) return parameters;
+  const headers = new Map<string, Json>();
+  const merged: Json[] = [];
+  for (const parameter of parameters) {
+    if (parameter.in !== 'header' || typeof parameter.name !== 'string') {
+      merged.push(parameter);
+      continue;
+    }
+    const key = parameter.name.toLowerCase();
+    const seen = headers.get(key);
+    if (!seen) {
+      headers.set(key, parameter);
+      merged.push(parameter);
+    } else if (!seen.description && parameter.description) {
+      merged[merged.indexOf(seen)] = parameter;
+      headers.set(key, parameter);
+    }
+  }
+  return merged;
 }
 
 function sharedHeaders(limits: readonly RouteRateLimit[]): Record<string, unknown> {
