@@ -50,9 +50,21 @@ import { BATCH_FILES_FIELD, BatchFile, BatchUploadInterceptor, UploadedBatch } f
 import { ImageUpload, UploadedImage } from './upload/image-upload';
 import { ImageUploadInterceptor } from './upload/image-upload.interceptor';
 
-const ID_PARAM = { name: 'id', format: 'uuid', description: 'The analysis id.' };
+const ID_PARAM = {
+  name: 'id',
+  schema: { type: 'string', format: 'uuid' },
+  description: 'The analysis id (any case).',
+  example: '0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11',
+} as const;
 const NOT_FOUND = 'No analysis with this id belongs to the caller (another user’s analysis is also 404).';
-const LOCATION = { Location: { description: 'Where the analysis is: `/v1/analyses/{id}`.', schema: { type: 'string' } } };
+const LOCATION = {
+  Location: {
+    description: 'Where the analysis is: `/v1/analyses/{id}`.',
+    schema: { type: 'string', pattern: '^/v1/analyses/[0-9a-f-]{36}$', maxLength: 49 },
+  },
+};
+/** `Prefer` values the server acts on (RFC 7240); anything else is ignored, never refused. */
+const PREFER_SCHEMA = { type: 'string', maxLength: 256, pattern: '^[ -~]*$' } as const;
 const PROMPT_FIELD = {
   type: 'string',
   maxLength: PROMPT_MAX_LENGTH,
@@ -61,6 +73,8 @@ const PROMPT_FIELD = {
 };
 const METADATA_FIELD = {
   type: 'string',
+  // 4 KiB of UTF-8 is at most 4096 characters.
+  maxLength: 4096,
   description:
     'Optional JSON object as a string (≤ 4 KiB, ≤ 32 keys ^[a-zA-Z0-9_.-]{1,64}$, values string ≤ 512 / ' +
     'number / boolean). Stored and echoed back; never sent to the model.',
@@ -79,6 +93,7 @@ export class AnalysesController {
   @Idempotent()
   @UseInterceptors(ImageUploadInterceptor, AnalysisReplyInterceptor)
   @ApiOperation({
+    operationId: 'createAnalysis',
     summary: 'Analyse an image',
     description:
       'Upload one image (JPEG, PNG, WebP, GIF — first frame —, AVIF; HEIC when the server can decode it). The type ' +
@@ -95,7 +110,7 @@ export class AnalysesController {
     name: 'Prefer',
     required: false,
     description: '`respond-async` (202 at once) and/or `wait=N` (seconds to wait, ≤ 60). Malformed values are ignored.',
-    schema: { type: 'string', example: 'respond-async' },
+    schema: { ...PREFER_SCHEMA, example: 'respond-async' },
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -114,7 +129,10 @@ export class AnalysesController {
     type: AnalysisDto,
     headers: {
       ...LOCATION,
-      'Preference-Applied': { description: '`respond-async` when it was asked for.', schema: { type: 'string' } },
+      'Preference-Applied': {
+        description: '`respond-async` when it was asked for.',
+        schema: { type: 'string', enum: ['respond-async'] },
+      },
     },
     description: 'Accepted, not answered yet (status `queued` or `running`): poll the Location.',
   })
@@ -144,6 +162,7 @@ export class AnalysesController {
   @Idempotent()
   @UseInterceptors(BatchUploadInterceptor)
   @ApiOperation({
+    operationId: 'createAnalysisBatch',
     summary: 'Analyse several images',
     description:
       'Up to BATCH_MAX_FILES (20) images in parts named `files`, with one optional `prompt` and `metadata` for all. ' +
@@ -160,9 +179,10 @@ export class AnalysesController {
         [BATCH_FILES_FIELD]: {
           type: 'array',
           minItems: 1,
-          maxItems: 20,
+          // BATCH_MAX_FILES: 20 by default, configurable up to 100 (docs/operations.md).
+          maxItems: 100,
           items: { type: 'string', format: 'binary' },
-          description: 'The images, each at most MAX_FILE_SIZE_MB.',
+          description: 'The images (at most BATCH_MAX_FILES, default 20), each at most MAX_FILE_SIZE_MB.',
         },
         prompt: PROMPT_FIELD,
         metadata: METADATA_FIELD,
@@ -181,7 +201,11 @@ export class AnalysesController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Your analyses, newest first', description: 'Cursor pagination: pass `nextCursor` back.' })
+  @ApiOperation({
+    operationId: 'listAnalyses',
+    summary: 'Your analyses, newest first',
+    description: 'Cursor pagination: pass `nextCursor` back.',
+  })
   @ApiOkResponse({ type: AnalysisPageDto })
   list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListAnalysesQueryDto): Promise<AnalysisPageDto> {
     return this.analyses.list(user, query.limit, query.cursor);
@@ -190,6 +214,7 @@ export class AnalysesController {
   @Get(':id')
   @UseInterceptors(AnalysisReplyInterceptor)
   @ApiOperation({
+    operationId: 'getAnalysis',
     summary: 'One of your analyses',
     description:
       'With `Prefer: wait=N` (N ≤ 60) an unfinished analysis is answered when its job succeeds or fails, or after ' +
@@ -200,7 +225,7 @@ export class AnalysesController {
     name: 'Prefer',
     required: false,
     description: '`wait=N`: wait up to N seconds (≤ 60) for the job to finish.',
-    schema: { type: 'string', example: 'wait=30' },
+    schema: { ...PREFER_SCHEMA, example: 'wait=30' },
   })
   @ApiOkResponse({ type: AnalysisDto })
   @ApiNotFoundResponse({ description: NOT_FOUND })
@@ -214,7 +239,11 @@ export class AnalysesController {
 
   @Get(':id/image')
   @Header('Cache-Control', 'private, max-age=3600')
-  @ApiOperation({ summary: 'The normalised image that was analysed (metadata-free JPEG or WebP)' })
+  @ApiOperation({
+    operationId: 'getAnalysisImage',
+    summary: 'The normalised image that was analysed (metadata-free JPEG or WebP)',
+    description: 'The bytes the provider saw: EXIF orientation applied, metadata removed, long edge ≤ AI_MAX_IMAGE_EDGE.',
+  })
   @ApiParam(ID_PARAM)
   @ApiProduces('image/jpeg', 'image/webp')
   @ApiOkResponse({ description: 'The stored image.', schema: { type: 'string', format: 'binary' } })
@@ -226,6 +255,7 @@ export class AnalysesController {
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
+    operationId: 'deleteAnalysis',
     summary: 'Delete one of your analyses',
     description: 'The stored image is removed too once no other analysis (of any user) uses it.',
   })

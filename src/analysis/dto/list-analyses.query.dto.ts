@@ -7,7 +7,7 @@ export const LIST_DEFAULT_LIMIT = 20;
 export const LIST_MAX_LIMIT = 100;
 
 export class ListAnalysesQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT, example: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT, example: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -15,7 +15,11 @@ export class ListAnalysesQueryDto {
   @Max(LIST_MAX_LIMIT)
   limit: number = LIST_DEFAULT_LIMIT;
 
-  @ApiPropertyOptional({ description: '`nextCursor` of the previous page (opaque).' })
+  @ApiPropertyOptional({
+    description: '`nextCursor` of the previous page (opaque).',
+    pattern: '^[A-Za-z0-9_-]+$',
+    example: 'MTkwNjk4MTIwMDAwMC4wYjdlNGYwZS02YTUzLTRjMWUtOWE1Ny0zZjFmOGYwZjJkMTE',
+  })
   @IsOptional()
   @IsString()
   @SafeText()
