@@ -130,6 +130,30 @@ describe('buildConfig', () => {
     expect(problemsOf({ ALLOWED_ORIGINS: 'https://ok.example, not an origin' })[0]).toMatch(/ALLOWED_ORIGINS/);
   });
 
+  it('reads IP_FEEDS, IP_FEEDS_REFRESH, IP_ALLOWLIST and IP_ENRICHMENT_DIR, refusing bad entries', () => {
+    const sut = buildConfig({
+      IP_FEEDS: 'firehol=https://feeds.example/l1.netset, tor=file:///etc/argus/tor.txt',
+      IP_FEEDS_REFRESH: '30m',
+      IP_ALLOWLIST: '192.0.2.0/24, AS15169, 2001:db8::1',
+      IP_ENRICHMENT_DIR: '/etc/argus/ip-data',
+    }).ipIntel;
+    expect(sut).toMatchObject({
+      feeds: [
+        { name: 'firehol', url: 'https://feeds.example/l1.netset' },
+        { name: 'tor', url: 'file:///etc/argus/tor.txt' },
+      ],
+      feedsRefreshMs: 30 * 60_000,
+      allowlist: ['192.0.2.0/24', 'AS15169', '2001:db8::1'],
+      enrichmentDir: '/etc/argus/ip-data',
+    });
+    expect(buildConfig({}).ipIntel).toMatchObject({ feeds: [], feedsRefreshMs: 3_600_000, allowlist: [] });
+    expect(problemsOf({ IP_FEEDS: 'no-url' })[0]).toMatch(/IP_FEEDS/);
+    expect(problemsOf({ IP_FEEDS: 'x=ftp://example.com/list' })[0]).toMatch(/IP_FEEDS/);
+    expect(problemsOf({ IP_FEEDS: 'a=https://a.example,a=https://b.example' })[0]).toMatch(/used twice/);
+    expect(problemsOf({ IP_FEEDS_REFRESH: '10s' })[0]).toMatch(/IP_FEEDS_REFRESH/);
+    expect(problemsOf({ IP_ALLOWLIST: '10.0.0.0/33' })[0]).toMatch(/IP_ALLOWLIST/);
+  });
+
   it('needs issuer and audience with an external JWKS', () => {
     expect(problemsOf({ AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json' })[0]).toMatch(/AUTH_JWKS_ISSUER/);
   });
