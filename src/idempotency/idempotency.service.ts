@@ -21,7 +21,7 @@ export class IdempotencyService {
   async claim(userId: string, key: string, fingerprint: string): Promise<Claim> {
     const claim = await this.store.claim(userId, key, fingerprint);
     if (claim.kind === 'replay') {
-      const body = this.seal.open(claim.response.body, boundTo(userId, key));
+      const body = this.seal.tryOpen(claim.response.body, boundTo(userId, key));
       if (body === undefined) {
         this.logger.warn({ msg: 'kept idempotent response unreadable (JWT_SECRET changed?)', key });
         throw keptResponseUnreadable();

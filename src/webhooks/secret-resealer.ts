@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { WebhookEndpointsRepository } from './repositories/webhook-endpoints.repository';
-import { SecretBox } from './secret-box';
+import { SecretBox } from '../common/crypto/secret-box';
 
 /**
  * Seals endpoint secrets again under the current key, so a key can be retired: at start-up for

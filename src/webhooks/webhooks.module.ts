@@ -1,6 +1,7 @@
 import { Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SecretBox, SecretBoxPurpose } from '../common/crypto/secret-box';
 import { AppConfig } from '../config/config.types';
 import { MetricsModule } from '../metrics/metrics.module';
 import { Clock } from './clock';
@@ -10,11 +11,13 @@ import { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 import { WebhookDeliveriesRepository } from './repositories/webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './repositories/webhook-endpoints.repository';
-import { SecretBox } from './secret-box';
 import { SecretResealer } from './secret-resealer';
 import { WebhookEvents } from './webhook-events.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
+
+/** Endpoint signing secrets: keyed apart from anything else the app seals. */
+const ENDPOINT_SECRETS: SecretBoxPurpose = { info: 'argus webhook endpoint secrets v1', format: 'v1' };
 
 /**
  * Webhooks (CONTRACT §3.5): endpoints, deliveries, Standard Webhooks signing, SSRF-safe delivery
@@ -50,7 +53,10 @@ import { WebhooksService } from './webhooks.service';
           );
         }
         // The first seals; the others open what was sealed before (SecretResealer seals it again).
-        return new SecretBox([secretKey, jwtSecret, jwtSecretPrevious].filter((key) => key !== undefined));
+        return new SecretBox(
+          [secretKey, jwtSecret, jwtSecretPrevious].filter((key) => key !== undefined),
+          ENDPOINT_SECRETS,
+        );
       },
     },
   ],

@@ -12,7 +12,7 @@ import type { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 import { WebhookDeliveriesRepository } from './repositories/webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './repositories/webhook-endpoints.repository';
-import { SecretBox } from './secret-box';
+import { SecretBox } from '../common/crypto/secret-box';
 import { decodeCursor, encodeCursor } from './webhook-cursor';
 import { WEBHOOK_TEST_EVENT } from './webhook-events';
 import { WebhookEvents } from './webhook-events.service';

@@ -1,10 +1,14 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 const ALGORITHM = 'aes-256-gcm';
-const FORMAT = 'v1';
 const IV_BYTES = 12;
 const HKDF_SALT = 'argus';
-const HKDF_INFO = 'argus webhook endpoint secrets v1';
+
+/** What a box seals: its own HKDF `info` (so each use has its own key) and the values' prefix. */
+export interface SecretBoxPurpose {
+  info: string;
+  format: string;
+}
 
 interface Key {
   id: string;
@@ -16,21 +20,23 @@ export class SecretBoxError extends Error {
 }
 
 /**
- * Encrypts endpoint signing secrets at rest (AES-256-GCM). The key is derived with HKDF-SHA256
- * from a secret that lives outside the database (WEBHOOK_SECRET_KEY, else JWT_SECRET), so a
- * database dump alone cannot sign a delivery. Each ciphertext names its key (a short hash), and
- * the row id is bound in as associated data, so a ciphertext copied to another row does not open.
+ * Encrypts values at rest (AES-256-GCM) — webhook signing secrets, kept idempotent responses — so
+ * a dump of the database or Redis alone reads none of them. The key is derived with HKDF-SHA256
+ * from a secret that lives outside the stores (WEBHOOK_SECRET_KEY, JWT_SECRET), with the purpose's
+ * own `info`. Each ciphertext names its key (a short hash), and `boundTo` (a row id, a user and
+ * key) is bound in as associated data, so a ciphertext copied elsewhere does not open.
  *
- * `keySecrets[0]` seals; every one of them opens (what JWT_SECRET sealed stays readable after
- * WEBHOOK_SECRET_KEY is set, and JWT_SECRET_PREVIOUS opens what the old JWT_SECRET sealed during a
- * rotation); `isCurrent` tells which sealed values to seal again under the first key.
+ * `keySecrets[0]` seals; every one of them opens (JWT_SECRET_PREVIOUS opens what the old
+ * JWT_SECRET sealed during a rotation); `isCurrent` tells which values to seal again.
  */
 export class SecretBox {
   private readonly keys: Key[];
+  private readonly format: string;
 
-  constructor(keySecrets: readonly string[]) {
+  constructor(keySecrets: readonly string[], purpose: SecretBoxPurpose) {
     if (keySecrets.length === 0) throw new Error('SecretBox needs at least one key secret');
-    this.keys = [...new Set(keySecrets)].map(deriveKey);
+    this.format = purpose.format;
+    this.keys = [...new Set(keySecrets)].map((secret) => deriveKey(secret, purpose.info));
   }
 
   seal(plaintext: string, boundTo: string): string {
@@ -39,7 +45,7 @@ export class SecretBox {
     const cipher = createCipheriv(ALGORITHM, key.bytes, iv);
     cipher.setAAD(Buffer.from(boundTo, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [FORMAT, key.id, iv, cipher.getAuthTag(), ciphertext]
+    return [this.format, key.id, iv, cipher.getAuthTag(), ciphertext]
       .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
       .join('.');
   }
@@ -51,13 +57,13 @@ export class SecretBox {
 
   /** `v1.<key id>.`: every value sealed with the current key starts with it. */
   get currentPrefix(): string {
-    return `${FORMAT}.${this.keys[0].id}.`;
+    return `${this.format}.${this.keys[0].id}.`;
   }
 
   /** @throws SecretBoxError when the value is malformed, its key is not configured, or it was altered. */
   open(sealed: string, boundTo: string): string {
     const [format, keyId, iv, tag, ciphertext, ...rest] = sealed.split('.');
-    if (format !== FORMAT || rest.length > 0 || ciphertext === undefined) {
+    if (format !== this.format || rest.length > 0 || ciphertext === undefined) {
       throw new SecretBoxError('not a sealed secret');
     }
     const key = this.keys.find((candidate) => candidate.id === keyId);
@@ -71,10 +77,20 @@ export class SecretBox {
       throw new SecretBoxError('the sealed secret does not authenticate');
     }
   }
+
+  /** `open`, answering undefined instead of throwing. */
+  tryOpen(sealed: string, boundTo: string): string | undefined {
+    try {
+      return this.open(sealed, boundTo);
+    } catch (error) {
+      if (error instanceof SecretBoxError) return undefined;
+      throw error;
+    }
+  }
 }
 
-function deriveKey(secret: string): Key {
-  const bytes = Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, HKDF_INFO, 32));
+function deriveKey(secret: string, info: string): Key {
+  const bytes = Buffer.from(hkdfSync('sha256', secret, HKDF_SALT, info, 32));
   // Names the key without revealing it: a hash of the derived key, not of the secret.
   const id = createHash('sha256').update(bytes).digest('base64url').slice(0, 8);
   return { id, bytes };

@@ -6,7 +6,7 @@ import { Clock } from '../clock';
 import type { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 import { ClaimedDelivery, WebhookDeliveriesRepository } from '../repositories/webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from '../repositories/webhook-endpoints.repository';
-import { SecretBox } from '../secret-box';
+import { SecretBox } from '../../common/crypto/secret-box';
 import { SecretResealer } from '../secret-resealer';
 import { signDelivery } from '../webhook-signature';
 import { WebhookEvents } from '../webhook-events.service';
