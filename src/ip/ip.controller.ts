@@ -19,6 +19,7 @@ import { IpHistoryDto, IpHistoryQueryDto } from './dto/ip-history.dto';
 import { CreateIpReportDto, IpReportDto } from './dto/ip-report.dto';
 import { IpReputationDto } from './dto/ip-reputation.dto';
 import { IpRangeDto } from './dto/ip-range.dto';
+import { MAX_IP_TEXT_LENGTH } from './ip-address';
 import { IpRangesService } from './ip-ranges.service';
 import { IpReportsService } from './ip-reports.service';
 import { IpReputationService } from './ip-reputation.service';
@@ -26,13 +27,10 @@ import { IpReputationService } from './ip-reputation.service';
 const ADDRESS_PARAM = {
   name: 'address',
   description:
-    'IPv4 (dotted decimal, no leading zeros) or IPv6 (IPv4-mapped is read as IPv4). CIDR ranges, zone ids and ' +
-    'ambiguous forms are refused with 400.',
-  examples: {
-    ipv4: { value: '118.25.6.39' },
-    ipv6: { value: '2001:4860:4860::8888' },
-    mapped: { value: '::ffff:118.25.6.39' },
-  },
+    'IPv4 (dotted decimal, no leading zeros, e.g. `118.25.6.39`) or IPv6 (`2001:4860:4860::8888`; IPv4-mapped ' +
+    '`::ffff:118.25.6.39` is read as IPv4). CIDR ranges, zone ids and ambiguous forms are refused with 400.',
+  schema: { type: 'string', minLength: 1, maxLength: MAX_IP_TEXT_LENGTH },
+  example: '118.25.6.39',
 };
 
 @ApiTags('ip')
@@ -50,12 +48,19 @@ export class IpController {
   // Declared before the `:address…` routes, which would otherwise take `ranges` for an address.
   @Get('ranges/:cidr')
   @ApiOperation({
+    operationId: 'getIpRange',
     summary: 'What Argus knows inside a range',
     description:
       'For an IPv4 /24–/32 or IPv6 /48–/128 (the slash URL-encoded as %2F): the network’s AS and country, the feed ' +
       'entries that hold or lie inside it, and every address in it that was reported or looked up. Asks no provider.',
   })
-  @ApiParam({ name: 'cidr', description: 'e.g. `45.12.7.0%2F24`', examples: { v4: { value: '45.12.7.0/24' } } })
+  @ApiParam({
+    name: 'cidr',
+    description: 'An address, `/`, a prefix length; the slash URL-encoded: `45.12.7.0%2F24`.',
+    // An address (at most MAX_IP_TEXT_LENGTH characters), a slash and up to three digits.
+    schema: { type: 'string', minLength: 3, maxLength: MAX_IP_TEXT_LENGTH + 4 },
+    example: '45.12.7.0/24',
+  })
   @ApiOkResponse({ type: IpRangeDto })
   @ApiBadRequestResponse({ description: 'Not a CIDR, wider than /24 (IPv4) or /48 (IPv6), or not public space.' })
   checkRange(@Param('cidr') cidr: string): Promise<IpRangeDto> {
@@ -65,6 +70,7 @@ export class IpController {
   @Post('lookup')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
+    operationId: 'lookupIps',
     summary: 'Reputation of up to 100 addresses',
     description:
       'Each item is what GET /v1/ip/{address} would answer, or that item’s error; one bad item never fails the ' +
@@ -78,7 +84,11 @@ export class IpController {
   }
 
   @Get(':address/history')
-  @ApiOperation({ summary: "The address's reputation over time, newest first" })
+  @ApiOperation({
+    operationId: 'getIpHistory',
+    summary: "The address's reputation over time, newest first",
+    description: 'One snapshot per fresh lookup of the address (cached answers add none).',
+  })
   @ApiParam(ADDRESS_PARAM)
   @ApiOkResponse({ type: IpHistoryDto })
   @ApiBadRequestResponse({ description: 'Not a valid IP address, or `limit` outside 1–100.' })
@@ -89,6 +99,7 @@ export class IpController {
   @Post(':address/reports')
   @Idempotent()
   @ApiOperation({
+    operationId: 'reportIp',
     summary: 'Report an address for abuse',
     description: "Feeds the `local` source's score at once (the address's cached answer is dropped).",
   })
@@ -105,6 +116,7 @@ export class IpController {
 
   @Get(':address')
   @ApiOperation({
+    operationId: 'getIpReputation',
     summary: 'Reputation of one address',
     description:
       'Public addresses are scored from every configured source (AbuseIPDB, users’ reports, blocklists) and cached ' +

@@ -38,7 +38,7 @@ export class IpRangeDto implements IpRangeView {
   @ApiProperty({ description: 'Canonical CIDR, host bits cleared.', example: '45.12.7.0/24' })
   network: string;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 213230 })
+  @ApiProperty({ type: 'integer', nullable: true, minimum: 0, maximum: 4_294_967_295, example: 213230 })
   asn: number | null;
 
   @ApiProperty({ type: String, nullable: true, example: 'Hetzner Online GmbH' })

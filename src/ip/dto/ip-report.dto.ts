@@ -58,7 +58,12 @@ export class IpReportDto implements IpReportView {
   @ApiProperty({ example: '118.25.6.39' })
   ip: string;
 
-  @ApiProperty({ type: 'integer', isArray: true, example: [18, 22] })
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'integer', minimum: MIN_CATEGORY, maximum: MAX_CATEGORY },
+    maxItems: MAX_CATEGORIES,
+    example: [18, 22],
+  })
   categories: number[];
 
   @ApiProperty({ type: String, nullable: true, example: 'SSH brute force against bastion-1' })

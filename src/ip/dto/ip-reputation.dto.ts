@@ -67,7 +67,13 @@ export class IpSourceDto implements IpSourceResult {
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2030-05-30T08:14:00.000Z' })
   lastReportedAt: string | null;
 
-  @ApiProperty({ type: 'integer', isArray: true, description: 'AbuseIPDB category ids (1–23).', example: [18, 22] })
+  @ApiProperty({
+    type: 'array',
+    // AbuseIPDB's ids are 1–23 today; an answer keeps any id below 1000 it may add later.
+    items: { type: 'integer', minimum: 1, maximum: 999 },
+    description: 'AbuseIPDB category ids (1–23).',
+    example: [18, 22],
+  })
   categories: number[];
 
   @ApiProperty({
@@ -130,6 +136,8 @@ export class IpReputationDto implements IpReputation {
   @ApiProperty({
     type: 'integer',
     nullable: true,
+    minimum: 0,
+    maximum: 4_294_967_295,
     description: 'Autonomous system (offline datasets).',
     example: 45090,
   })
