@@ -376,6 +376,11 @@ describe('Grafana dashboard (docker/grafana/argus.json)', () => {
       'API key days left',
       'Resident memory',
       'Event loop lag p99',
+      'Queue depth by state',
+      'Oldest waiting job age',
+      'Jobs finished by outcome',
+      'Webhook deliveries by outcome',
+      'IP feed age and entries',
     ]) {
       expect(titles).toContain(title);
     }
