@@ -19,7 +19,12 @@ export class AdminUsersController {
     summary: "Change an account's role, daily AI limit, or disable it",
     description: "A disabled account's tokens stop working at once, on every replica.",
   })
-  @ApiParam({ name: 'id', format: 'uuid', description: 'The account id.' })
+  @ApiParam({
+    name: 'id',
+    schema: { type: 'string', format: 'uuid' },
+    description: 'The account id.',
+    example: '0b6f1d1e-4c1a-4a57-9d0e-2f3c4b5a6d7e',
+  })
   @ApiOkResponse({ type: AdminUserDto })
   @ApiBadRequestResponse({ description: 'Invalid id or body: problem+json with `errors: [{ field, message }]`.' })
   update(

@@ -29,7 +29,11 @@ export class AuthController {
   @Anonymous()
   @RateLimit('auth')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Create an account and sign in' })
+  @ApiOperation({
+    operationId: 'register',
+    summary: 'Create an account and sign in',
+    description: 'Answers the account and a first token pair. The email is normalised first; one account per address.',
+  })
   @ApiCreatedResponse({ type: AuthResponseDto })
   @ApiConflictResponse({ description: 'An account with this email already exists.' })
   @ApiTooManyRequestsResponse({ description: 'AUTH_RATE_LIMIT_PER_MINUTE exceeded for this client IP (Retry-After).' })
@@ -42,7 +46,11 @@ export class AuthController {
   @RateLimit('auth')
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiOperation({
+    operationId: 'login',
+    summary: 'Sign in with email and password',
+    description: 'A wrong email and a wrong password get the same 401, in similar time.',
+  })
   @ApiOkResponse({ type: AuthResponseDto })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password (one answer for both).' })
   @ApiTooManyRequestsResponse({ description: 'AUTH_RATE_LIMIT_PER_MINUTE exceeded for this client IP (Retry-After).' })
@@ -55,6 +63,7 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
+    operationId: 'refreshTokens',
     summary: 'Exchange a refresh token for a new pair',
     description: 'The presented token is spent. Presenting a spent token again revokes its whole family.',
   })
@@ -69,6 +78,7 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
+    operationId: 'logout',
     summary: 'Sign out this session',
     description:
       "Revokes the refresh token's family and the access token of this call (until it expires), " +
@@ -88,6 +98,7 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
+    operationId: 'logoutAll',
     summary: 'Sign out every session',
     description: 'Revokes every refresh-token family of the account and every access token issued before the call.',
   })
@@ -99,7 +110,11 @@ export class AuthController {
   @Get('me')
   @Authenticated()
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'The signed-in account and its AI usage today (UTC)' })
+  @ApiOperation({
+    operationId: 'getMe',
+    summary: 'The signed-in account and its AI usage today (UTC)',
+    description: '`usage.dailyLimit` is AI_DAILY_LIMIT_PER_USER unless an admin set the account its own.',
+  })
   @ApiOkResponse({ type: MeResponseDto })
   me(@CurrentUser() user: AuthenticatedUser): Promise<MeResponseDto> {
     return this.auth.me(user);

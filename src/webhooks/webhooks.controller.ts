@@ -22,7 +22,12 @@ import { ListDeliveriesQueryDto } from './dto/list-deliveries.query.dto';
 import { CreatedWebhookDto, WebhookDeliveryPageDto, WebhookListDto } from './dto/webhook.dto';
 import { WebhooksService } from './webhooks.service';
 
-const ID_PARAM = { name: 'id', format: 'uuid', description: 'The webhook endpoint id.' };
+const ID_PARAM = {
+  name: 'id',
+  schema: { type: 'string', format: 'uuid' },
+  description: 'The webhook endpoint id.',
+  example: '5d1c1f5e-9a0b-4c53-8a39-0f6d2f3e7b11',
+} as const;
 const NOT_FOUND = 'No webhook endpoint with this id belongs to the caller (another user’s is also 404).';
 
 class TestDeliveryDto {
@@ -53,7 +58,11 @@ export class WebhooksController {
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listWebhooks', summary: 'Your webhook endpoints (secrets are never listed)' })
+  @ApiOperation({
+    operationId: 'listWebhooks',
+    summary: 'Your webhook endpoints (secrets are never listed)',
+    description: 'Disabled endpoints are listed too, with `disabledAt`.',
+  })
   @ApiOkResponse({ type: WebhookListDto })
   list(@CurrentUser() user: AuthenticatedUser): Promise<WebhookListDto> {
     return this.webhooks.list(user);
@@ -61,7 +70,11 @@ export class WebhooksController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ operationId: 'deleteWebhook', summary: 'Delete a webhook endpoint and its queued deliveries' })
+  @ApiOperation({
+    operationId: 'deleteWebhook',
+    summary: 'Delete a webhook endpoint and its queued deliveries',
+    description: 'Nothing more is delivered to it, retries included.',
+  })
   @ApiParam(ID_PARAM)
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiNotFoundResponse({ description: NOT_FOUND })

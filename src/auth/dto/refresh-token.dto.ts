@@ -6,6 +6,7 @@ export class RefreshTokenDto {
   @ApiProperty({
     example: 'c2lnbmVkLW9wYXF1ZS1yZWZyZXNoLXRva2VuLWV4YW1wbGUtMDAwMA',
     description: 'The opaque refresh token from register, login or refresh.',
+    maxLength: 256,
   })
   @IsString()
   @SafeText()

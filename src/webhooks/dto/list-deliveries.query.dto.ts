@@ -6,7 +6,13 @@ export const DELIVERIES_DEFAULT_LIMIT = 20;
 export const DELIVERIES_MAX_LIMIT = 100;
 
 export class ListDeliveriesQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: DELIVERIES_MAX_LIMIT, default: DELIVERIES_DEFAULT_LIMIT, example: 20 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: DELIVERIES_MAX_LIMIT,
+    default: DELIVERIES_DEFAULT_LIMIT,
+    example: 20,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -14,7 +20,11 @@ export class ListDeliveriesQueryDto {
   @Max(DELIVERIES_MAX_LIMIT)
   limit: number = DELIVERIES_DEFAULT_LIMIT;
 
-  @ApiPropertyOptional({ maxLength: 128, description: '`nextCursor` of the previous page (opaque).' })
+  @ApiPropertyOptional({
+    maxLength: 128,
+    description: '`nextCursor` of the previous page (opaque).',
+    example: 'MTkwNjk4MTIwMDAwMC41ZDFjMWY1ZS05YTBiLTRjNTMtOGEzOS0wZjZkMmYzZTdiMTE',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(128)
