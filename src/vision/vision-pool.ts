@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { InspectTask, VisionFindings } from './vision.types';
+import type { InspectOptions, InspectTask, VisionFindings } from './vision.types';
 import type { WorkerRequest, WorkerResponse } from './vision.worker';
 
 interface Pending {
@@ -37,15 +37,24 @@ export class VisionPool {
 
   run(task: InspectTask): Promise<VisionFindings> {
     if (this.closed) return Promise.reject(new Error('vision pool is closed'));
-    const slot = this.pickSlot();
+    const transfer = [task.objects, task.text, task.safety]
+      .filter((image) => image !== undefined)
+      .map((image) => image.data.buffer as ArrayBuffer);
+    return this.send(this.pickSlot(), (id) => ({ id, task }), transfer);
+  }
+
+  /** Starts every worker and has it load these models now; resolves when all have loaded them. */
+  async warm(models: InspectOptions): Promise<void> {
+    if (this.closed) throw new Error('vision pool is closed');
+    await Promise.all(this.workers.map((_, slot) => this.send(slot, (id) => ({ id, warm: models }), [])));
+  }
+
+  private send(slot: number, request: (id: number) => WorkerRequest, transfer: ArrayBuffer[]): Promise<VisionFindings> {
     const pooled = (this.workers[slot] ??= this.spawn(slot));
     const id = this.nextId++;
     return new Promise<VisionFindings>((resolve, reject) => {
       pooled.pending.set(id, { resolve, reject });
-      const transfer = [task.objects, task.text, task.safety]
-        .filter((image) => image !== undefined)
-        .map((image) => image.data.buffer as ArrayBuffer);
-      pooled.worker.postMessage({ id, task } satisfies WorkerRequest, transfer);
+      pooled.worker.postMessage(request(id), transfer);
     });
   }
 

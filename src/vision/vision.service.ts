@@ -27,6 +27,11 @@ export class VisionService implements OnModuleDestroy {
     return this.pool.run(task);
   }
 
+  /** Loads these models in every vision worker now, so that no analysis waits for them later. */
+  warmUp(models: InspectOptions): Promise<void> {
+    return this.pool.warm(models);
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.pool.close();
   }
