@@ -41,7 +41,7 @@ describe(`ip.verdict_changed webhooks — ${servicesMode ? 'PostgreSQL + Redis' 
     const other = suiteFor(s.t, await registerUser(s.t));
     expect((await other.get(ipPath(ip)).expect(200)).body.verdict).toBe('malicious');
 
-    const delivery = await eventually(() => watcherHook.requests[0], 'the ip.verdict_changed delivery', 20_000);
+    const delivery = await eventually(() => watcherHook.requests[0], 'the ip.verdict_changed delivery', 60_000);
     expect(delivery.verified).toBe(true);
     expect(JSON.parse(delivery.rawBody)).toEqual({
       type: 'ip.verdict_changed',
@@ -51,5 +51,5 @@ describe(`ip.verdict_changed webhooks — ${servicesMode ? 'PostgreSQL + Redis' 
     expect(watcherHook.requests).toHaveLength(1);
     // The bystander never looked this address up.
     expect(bystanderHook.requests).toHaveLength(0);
-  });
+  }, 120_000);
 });
