@@ -242,7 +242,8 @@ export class AnalysesController {
   @ApiOperation({
     operationId: 'getAnalysisImage',
     summary: 'The normalised image that was analysed (metadata-free JPEG or WebP)',
-    description: 'The bytes the provider saw: EXIF orientation applied, metadata removed, long edge ≤ AI_MAX_IMAGE_EDGE.',
+    description:
+      'The bytes the provider saw: EXIF orientation applied, metadata removed, long edge ≤ AI_MAX_IMAGE_EDGE.',
   })
   @ApiParam(ID_PARAM)
   @ApiProduces('image/jpeg', 'image/webp')

@@ -56,16 +56,22 @@ export class OpenApiContract {
   violations(exchange: Exchange): string[] {
     const method = exchange.method.toLowerCase();
     const where = `${exchange.method.toUpperCase()} ${exchange.path} → ${exchange.status}`;
-    const route = this.routes.find(({ pattern, template }) => pattern.test(exchange.path) && this.operation(template, method));
+    const route = this.routes.find(
+      ({ pattern, template }) => pattern.test(exchange.path) && this.operation(template, method),
+    );
     if (!route) {
       // An unknown route's 404 (or a method the path does not have) is not an operation's answer.
       return exchange.status === 404 || exchange.status === 405 ? [] : [`${where}: no such operation in the document`];
     }
     const operation = this.operation(route.template, method)!;
     const responses = operation.responses as Record<string, Json>;
-    const statusKey = [String(exchange.status), `${String(exchange.status)[0]}XX`, 'default'].find((key) => key in responses);
+    const statusKey = [String(exchange.status), `${String(exchange.status)[0]}XX`, 'default'].find(
+      (key) => key in responses,
+    );
     if (!statusKey) {
-      return [`${where}: status not documented for ${method.toUpperCase()} ${route.template} (has ${Object.keys(responses).join(', ')})`];
+      return [
+        `${where}: status not documented for ${method.toUpperCase()} ${route.template} (has ${Object.keys(responses).join(', ')})`,
+      ];
     }
     const response = this.deref(responses[statusKey]);
     const problems: string[] = [];
@@ -75,10 +81,13 @@ export class OpenApiContract {
     const contentType = headerValue(exchange.headers['content-type'])?.split(';')[0].trim().toLowerCase();
     if (content && Object.keys(content).length > 0) {
       if (!contentType || !(contentType in content)) {
-        problems.push(`${where}: content type ${contentType ?? '(none)'} is not one of ${Object.keys(content).join(', ')}`);
+        problems.push(
+          `${where}: content type ${contentType ?? '(none)'} is not one of ${Object.keys(content).join(', ')}`,
+        );
       } else if (content[contentType].schema && isJson(contentType)) {
         const validate = this.validator(`${base}/content/${pointer(contentType)}/schema`);
-        if (!validate(exchange.body)) problems.push(`${where}: body does not match the schema: ${this.ajv.errorsText(validate.errors)}`);
+        if (!validate(exchange.body))
+          problems.push(`${where}: body does not match the schema: ${this.ajv.errorsText(validate.errors)}`);
       }
     } else if (exchange.body !== undefined && exchange.body !== '' && !(isEmptyObject(exchange.body) && !contentType)) {
       problems.push(`${where}: a body was sent, the document says none`);
@@ -92,7 +101,8 @@ export class OpenApiContract {
       const typed = schema.type === 'integer' || schema.type === 'number' ? Number(value) : value;
       const path = '$ref' in header ? `${String(header.$ref)}/schema` : `${base}/headers/${pointer(name)}/schema`;
       const validate = this.validator(path);
-      if (!validate(typed)) problems.push(`${where}: header ${name}: ${JSON.stringify(value)} ${this.ajv.errorsText(validate.errors)}`);
+      if (!validate(typed))
+        problems.push(`${where}: header ${name}: ${JSON.stringify(value)} ${this.ajv.errorsText(validate.errors)}`);
     }
     return problems;
   }
@@ -107,7 +117,11 @@ export class OpenApiContract {
   static fromSupertest(res: request.Response): Exchange {
     const req = (res as unknown as { req: { method: string; path: string } }).req;
     const text = (res as unknown as { text?: string }).text;
-    const isJsonBody = isJson(String(res.headers['content-type'] ?? '').split(';')[0].trim());
+    const isJsonBody = isJson(
+      String(res.headers['content-type'] ?? '')
+        .split(';')[0]
+        .trim(),
+    );
     return {
       method: req.method,
       path: req.path.split('?')[0],
@@ -145,7 +159,10 @@ export class OpenApiContract {
  * `t.http()` with every response checked against the document: a response that does not match
  * fails the request's promise like a failed `.expect()`.
  */
-export function contractHttp(t: TestApp, contract: OpenApiContract = sharedContract()): () => ReturnType<typeof request> {
+export function contractHttp(
+  t: TestApp,
+  contract: OpenApiContract = sharedContract(),
+): () => ReturnType<typeof request> {
   return () => {
     const agent = t.http();
     const methods = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;

@@ -21,7 +21,10 @@ function document(): OpenAPIObject {
           security: [{ bearer: [] }],
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
           responses: {
-            '200': { description: '', content: { 'application/json': { schema: { $ref: '#/components/schemas/ThingDto' } } } },
+            '200': {
+              description: '',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/ThingDto' } } },
+            },
             '404': { description: 'No such thing.' },
           },
           [RATE_LIMIT_EXTENSION]: [limit('default', ''), limit('things', '-things')],
@@ -59,7 +62,9 @@ describe('finishDocument', () => {
       'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
     });
     expect(Object.keys(responses['401'].headers)).toContain('WWW-Authenticate');
-    expect(Object.keys(responses['429'].headers)).toEqual(expect.arrayContaining(['Retry-After', 'X-RateLimit-Limit-things']));
+    expect(Object.keys(responses['429'].headers)).toEqual(
+      expect.arrayContaining(['Retry-After', 'X-RateLimit-Limit-things']),
+    );
     expect(Object.keys(responses['200'].headers)).toEqual([
       'X-Request-ID',
       'Access-Control-Allow-Origin',
@@ -99,7 +104,9 @@ describe('finishDocument', () => {
       { name: 'Prefer', in: 'header', required: false, description: 'wait=N', schema: { type: 'string' } },
     );
 
-    const headers = finishDocument(input).paths['/v1/things/{id}'].get!.parameters!.filter((p) => 'in' in p && p.in === 'header');
+    const headers = finishDocument(input).paths['/v1/things/{id}'].get!.parameters!.filter(
+      (p) => 'in' in p && p.in === 'header',
+    );
 
     expect(headers).toEqual([expect.objectContaining({ name: 'Prefer', required: false, description: 'wait=N' })]);
   });

@@ -162,7 +162,8 @@ function sharedHeaders(limits: readonly RouteRateLimit[]): Record<string, unknow
       schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$', maxLength: 128 },
     },
     'Access-Control-Allow-Origin': {
-      description: 'Only when the request’s Origin is listed in ALLOWED_ORIGINS (that origin, echoed); absent otherwise.',
+      description:
+        'Only when the request’s Origin is listed in ALLOWED_ORIGINS (that origin, echoed); absent otherwise.',
       schema: { type: 'string', format: 'uri', maxLength: 2048 },
     },
     'WWW-Authenticate': {
@@ -175,7 +176,8 @@ function sharedHeaders(limits: readonly RouteRateLimit[]): Record<string, unknow
     },
   };
   for (const limit of limits) {
-    const which = limit.name === 'default' ? 'the per-client-address limit of every /v1 route' : `the \`${limit.name}\` limit`;
+    const which =
+      limit.name === 'default' ? 'the per-client-address limit of every /v1 route' : `the \`${limit.name}\` limit`;
     headers[limit.limit] = {
       description: `Requests allowed per minute by ${which}. On a 429, only the refusing limit's headers are sent.`,
       schema: integer(1, MAX_CONFIGURABLE_LIMIT),

@@ -16,6 +16,12 @@ import { IpReportsService } from '../ip-reports.service';
 import { AllowlistDto, AllowlistEntryDto, CreateAllowlistEntryDto, IpFeedsDto, ProvidersDto } from './dto/ip-admin.dto';
 import { IpAdminService } from './ip-admin.service';
 
+const ID_PARAM = {
+  name: 'id',
+  schema: { type: 'string', format: 'uuid' },
+  example: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
+} as const;
+
 /** The IP room's admin routes (docs/api.md, "Admin"); anyone without the admin role gets a 404. */
 @ApiTags('admin')
 @AdminOnly()
@@ -27,7 +33,12 @@ export class IpAdminController {
   ) {}
 
   @Get('ip-allowlist')
-  @ApiOperation({ operationId: 'listIpAllowlist', summary: 'The allowlist: admin entries and IP_ALLOWLIST' })
+  @ApiOperation({
+    operationId: 'listIpAllowlist',
+    summary: 'The allowlist: admin entries and IP_ALLOWLIST',
+    description:
+      'An allowlisted address is `clean`, score 0, whatever lists and reports say, and no provider is asked.',
+  })
   @ApiOkResponse({ type: AllowlistDto })
   listAllowlist(): Promise<AllowlistDto> {
     return this.admin.listAllowlist();
@@ -50,15 +61,23 @@ export class IpAdminController {
 
   @Delete('ip-allowlist/:id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ operationId: 'deleteIpAllowlistEntry', summary: 'Remove an allowlist entry' })
-  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({
+    operationId: 'deleteIpAllowlistEntry',
+    summary: 'Remove an allowlist entry',
+    description: 'Entries from IP_ALLOWLIST are configuration: they cannot be removed here.',
+  })
+  @ApiParam({ ...ID_PARAM, description: 'The allowlist entry id.' })
   @ApiNoContentResponse({ description: 'Removed.' })
   removeFromAllowlist(@Param('id', UuidParamPipe) id: string): Promise<void> {
     return this.admin.removeFromAllowlist(id);
   }
 
   @Get('ip-feeds')
-  @ApiOperation({ operationId: 'listIpFeeds', summary: 'Each IP feed: entries, last fetch, age, last error' })
+  @ApiOperation({
+    operationId: 'listIpFeeds',
+    summary: 'Each IP feed: entries, last fetch, age, last error',
+    description: 'URLs are shown with their credentials masked.',
+  })
   @ApiOkResponse({ type: IpFeedsDto })
   listFeeds(): IpFeedsDto {
     return this.admin.listFeeds();
@@ -71,7 +90,7 @@ export class IpAdminController {
     summary: "Delete a user's report",
     description: "It stops counting at once: the address's cached answer is dropped on every replica.",
   })
-  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiParam({ ...ID_PARAM, description: 'The report id.' })
   @ApiNoContentResponse({ description: 'Deleted.' })
   removeReport(@Param('id', UuidParamPipe) id: string): Promise<void> {
     return this.reports.remove(id);
@@ -81,6 +100,7 @@ export class IpAdminController {
   @ApiOperation({
     operationId: 'listProviderKeys',
     summary: 'Provider keys: masked id, state, expiry, quota left',
+    description: 'Keys are masked to their last four characters.',
   })
   @ApiOkResponse({ type: ProvidersDto })
   listProviders(): ProvidersDto {

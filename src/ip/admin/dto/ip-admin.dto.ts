@@ -4,6 +4,8 @@ import { SafeText } from '../../../common/validation/safe-text.decorator';
 
 export const MAX_ALLOWLIST_NOTE = 256;
 export const MAX_ALLOWLIST_VALUE = 64;
+/** Longer than any ISO 8601 timestamp needs (`2030-06-01T12:00:00.000+05:30` is 29). */
+export const MAX_TIMESTAMP_LENGTH = 40;
 
 export class CreateAllowlistEntryDto {
   @ApiProperty({
@@ -22,9 +24,14 @@ export class CreateAllowlistEntryDto {
   @SafeText()
   note?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'After this the entry no longer applies.' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'After this the entry no longer applies.',
+    example: '2030-06-01T12:00:00.000Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @MaxLength(MAX_TIMESTAMP_LENGTH)
   expiresAt?: string;
 }
 
