@@ -96,10 +96,13 @@ export class IpFeedsService implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Stops refreshing. A fetch in flight is not waited for (with its retries it could outlast the
+   * shutdown grace); whatever it brings back is dropped.
+   */
+  onModuleDestroy(): void {
     this.destroyed = true;
     clearInterval(this.timer);
-    await this.refreshing;
   }
 
   /** One refresh of every feed, in order; a call during a refresh waits for it instead. */
@@ -188,6 +191,7 @@ export class IpFeedsService implements OnApplicationBootstrap, OnModuleDestroy {
       });
       return;
     }
+    if (this.destroyed) return;
     const now = Date.now();
     if (result.status === 'not-modified') {
       feed.checkedAt = now;
