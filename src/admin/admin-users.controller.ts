@@ -21,9 +21,8 @@ export class AdminUsersController {
   })
   @ApiParam({
     name: 'id',
-    schema: { type: 'string', format: 'uuid' },
+    schema: { type: 'string', format: 'uuid', example: '0b6f1d1e-4c1a-4a57-9d0e-2f3c4b5a6d7e' },
     description: 'The account id.',
-    example: '0b6f1d1e-4c1a-4a57-9d0e-2f3c4b5a6d7e',
   })
   @ApiOkResponse({ type: AdminUserDto })
   @ApiBadRequestResponse({ description: 'Invalid id or body: problem+json with `errors: [{ field, message }]`.' })

@@ -52,9 +52,8 @@ import { ImageUploadInterceptor } from './upload/image-upload.interceptor';
 
 const ID_PARAM = {
   name: 'id',
-  schema: { type: 'string', format: 'uuid' },
+  schema: { type: 'string', format: 'uuid', example: '0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11' },
   description: 'The analysis id (any case).',
-  example: '0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11',
 } as const;
 const NOT_FOUND = 'No analysis with this id belongs to the caller (another user’s analysis is also 404).';
 const LOCATION = {

@@ -29,8 +29,7 @@ const ADDRESS_PARAM = {
   description:
     'IPv4 (dotted decimal, no leading zeros, e.g. `118.25.6.39`) or IPv6 (`2001:4860:4860::8888`; IPv4-mapped ' +
     '`::ffff:118.25.6.39` is read as IPv4). CIDR ranges, zone ids and ambiguous forms are refused with 400.',
-  schema: { type: 'string', minLength: 1, maxLength: MAX_IP_TEXT_LENGTH },
-  example: '118.25.6.39',
+  schema: { type: 'string', minLength: 1, maxLength: MAX_IP_TEXT_LENGTH, example: '118.25.6.39' },
 };
 
 @ApiTags('ip')
@@ -58,8 +57,7 @@ export class IpController {
     name: 'cidr',
     description: 'An address, `/`, a prefix length; the slash URL-encoded: `45.12.7.0%2F24`.',
     // An address (at most MAX_IP_TEXT_LENGTH characters), a slash and up to three digits.
-    schema: { type: 'string', minLength: 3, maxLength: MAX_IP_TEXT_LENGTH + 4 },
-    example: '45.12.7.0/24',
+    schema: { type: 'string', minLength: 3, maxLength: MAX_IP_TEXT_LENGTH + 4, example: '45.12.7.0/24' },
   })
   @ApiOkResponse({ type: IpRangeDto })
   @ApiBadRequestResponse({ description: 'Not a CIDR, wider than /24 (IPv4) or /48 (IPv6), or not public space.' })

@@ -24,9 +24,8 @@ import { WebhooksService } from './webhooks.service';
 
 const ID_PARAM = {
   name: 'id',
-  schema: { type: 'string', format: 'uuid' },
+  schema: { type: 'string', format: 'uuid', example: '5d1c1f5e-9a0b-4c53-8a39-0f6d2f3e7b11' },
   description: 'The webhook endpoint id.',
-  example: '5d1c1f5e-9a0b-4c53-8a39-0f6d2f3e7b11',
 } as const;
 const NOT_FOUND = 'No webhook endpoint with this id belongs to the caller (another user’s is also 404).';
 

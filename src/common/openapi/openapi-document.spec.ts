@@ -111,6 +111,17 @@ describe('finishDocument', () => {
     expect(headers).toEqual([expect.objectContaining({ name: 'Prefer', required: false, description: 'wait=N' })]);
   });
 
+  it("copies a parameter's schema example onto the parameter (dredd reads it there)", () => {
+    const input = document();
+    const id = input.paths['/v1/things/{id}'].get!.parameters![0] as { schema: Record<string, unknown> };
+    id.schema.example = '0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11';
+
+    expect(finishDocument(input).paths['/v1/things/{id}'].get!.parameters![0]).toMatchObject({
+      example: '0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11',
+      schema: { example: '0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11' },
+    });
+  });
+
   it('is deterministic and leaves its input alone', () => {
     const input = document();
     const before = JSON.stringify(input);

@@ -47,7 +47,7 @@ export function finishDocument(input: OpenAPIObject): OpenAPIObject {
   const limitsSeen = new Map<string, RouteRateLimit>();
 
   for (const { operation } of operationsOf(document)) {
-    operation.parameters = mergeHeaderParameters(operation.parameters);
+    operation.parameters = mergeHeaderParameters(operation.parameters)?.map(exampleOnParameter);
     const limits = (operation[RATE_LIMIT_EXTENSION] as RouteRateLimit[] | undefined) ?? [];
     delete operation[RATE_LIMIT_EXTENSION];
     for (const limit of limits) limitsSeen.set(limit.name, limit);
@@ -152,6 +152,18 @@ function mergeHeaderParameters(parameters: Json[] | undefined): Json[] | undefin
     }
   }
   return merged;
+}
+
+/**
+ * Nest keeps a parameter's example in its schema; tools that read the parameter's own `example`
+ * (dredd fills path and query parameters from it) get a copy.
+ */
+function exampleOnParameter(parameter: Json): Json {
+  const schemaExample = (parameter.schema as Json | undefined)?.example;
+  if (parameter.example !== undefined || parameter.examples !== undefined || schemaExample === undefined) {
+    return parameter;
+  }
+  return { ...parameter, example: schemaExample };
 }
 
 function sharedHeaders(limits: readonly RouteRateLimit[]): Record<string, unknown> {

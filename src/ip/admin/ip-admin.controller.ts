@@ -18,8 +18,7 @@ import { IpAdminService } from './ip-admin.service';
 
 const ID_PARAM = {
   name: 'id',
-  schema: { type: 'string', format: 'uuid' },
-  example: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
+  schema: { type: 'string', format: 'uuid', example: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b' },
 } as const;
 
 /** The IP room's admin routes (docs/api.md, "Admin"); anyone without the admin role gets a 404. */
