@@ -1,5 +1,4 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import * as Sentry from '@sentry/node';
 import type { Request, Response } from 'express';
 import { RequestContext } from '../context/request-context';
@@ -82,13 +81,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         slug: exception.code,
         detail: exception.detail,
         retryAfterSeconds: exception.retryAfterSeconds,
-      };
-    }
-    if (exception instanceof ThrottlerException) {
-      return {
-        status: 429,
-        slug: ErrorCode.RateLimited,
-        detail: 'Too many requests; retry after the time in Retry-After.',
       };
     }
     if (exception instanceof HttpException) {
