@@ -82,10 +82,29 @@ describe('OpenAPI document (docs/api.md, "OpenAPI document")', () => {
       if (path.startsWith('/v1/')) {
         expect({ where, has429: '429' in operation.responses }).toEqual({ where, has429: true });
         const success = Object.entries(operation.responses).find(([status]) => status.startsWith('2'))![1];
-        expect(Object.keys(success.headers ?? {})).toEqual(expect.arrayContaining(['X-RateLimit-Limit', 'X-Request-ID']));
+        expect(Object.keys(success.headers ?? {})).toEqual(
+          expect.arrayContaining(['X-RateLimit-Limit', 'X-Request-ID']),
+        );
       }
-      if (operation.security?.length) expect({ where, has401: '401' in operation.responses }).toEqual({ where, has401: true });
+      if (operation.security?.length)
+        expect({ where, has401: '401' in operation.responses }).toEqual({ where, has401: true });
     }
+  });
+
+  it('gives every path and query parameter an example and a bound (dredd and generated clients need them)', () => {
+    const missing: string[] = [];
+    for (const { where, operation } of operations()) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.in !== 'path' && parameter.in !== 'query') continue;
+        const schema = parameter.schema ?? {};
+        if ((parameter.example ?? parameter.examples ?? schema.example) === undefined) {
+          missing.push(`${where} ${parameter.name}: no example`);
+        }
+        const bounded = 'maxLength' in schema || 'enum' in schema || 'maximum' in schema;
+        if (!bounded) missing.push(`${where} ${parameter.name}: no maxLength, enum or maximum`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('exempts from the input-size lint rules only schemas that no request uses (.spectral.yaml)', () => {
@@ -113,7 +132,10 @@ describe('OpenAPI document (docs/api.md, "OpenAPI document")', () => {
       await http().post('/v1/auth/register').send({ email: 'not-an-email', password: 'short' }).expect(400);
       await http().get('/v1/auth/me').expect(401);
       const email = `openapi-${Date.now()}@example.com`;
-      const registered = await http().post('/v1/auth/register').send({ email, password: 'correct horse battery' }).expect(201);
+      const registered = await http()
+        .post('/v1/auth/register')
+        .send({ email, password: 'correct horse battery' })
+        .expect(201);
       await http()
         .get('/v1/auth/me')
         .set('Authorization', `Bearer ${(registered.body as { accessToken: string }).accessToken}`)

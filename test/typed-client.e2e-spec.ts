@@ -10,7 +10,9 @@ import { baseUrl, createTestApp, TestApp } from './support/test-app';
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 /** The error of a client call, as the generated types declare it. */
-type ErrorOf<Call extends (...args: never[]) => Promise<{ error?: unknown }>> = NonNullable<Awaited<ReturnType<Call>>['error']>;
+type ErrorOf<Call extends (...args: never[]) => Promise<{ error?: unknown }>> = NonNullable<
+  Awaited<ReturnType<Call>>['error']
+>;
 
 describe('typed client (clients/typescript) against the app', () => {
   // The OpenAI-compatible fake answers analyses and moderation at once (the local models' load would
@@ -63,7 +65,10 @@ describe('typed client (clients/typescript) against the app', () => {
   it('is generated from the committed openapi.json (`npm run client:generate` when this fails)', () => {
     const root = join(__dirname, '..');
     expect(() =>
-      execFileSync(process.execPath, [join(root, 'scripts', 'generate-client.mjs'), '--check'], { cwd: root, stdio: 'pipe' }),
+      execFileSync(process.execPath, [join(root, 'scripts', 'generate-client.mjs'), '--check'], {
+        cwd: root,
+        stdio: 'pipe',
+      }),
     ).not.toThrow();
   });
 

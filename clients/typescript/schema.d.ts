@@ -67,7 +67,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The allowlist: admin entries and IP_ALLOWLIST */
+        /**
+         * The allowlist: admin entries and IP_ALLOWLIST
+         * @description An allowlisted address is `clean`, score 0, whatever lists and reports say, and no provider is asked.
+         */
         get: operations["listIpAllowlist"];
         put?: never;
         /**
@@ -91,7 +94,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove an allowlist entry */
+        /**
+         * Remove an allowlist entry
+         * @description Entries from IP_ALLOWLIST are configuration: they cannot be removed here.
+         */
         delete: operations["deleteIpAllowlistEntry"];
         options?: never;
         head?: never;
@@ -105,7 +111,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Each IP feed: entries, last fetch, age, last error */
+        /**
+         * Each IP feed: entries, last fetch, age, last error
+         * @description URLs are shown with their credentials masked.
+         */
         get: operations["listIpFeeds"];
         put?: never;
         post?: never;
@@ -142,7 +151,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Provider keys: masked id, state, expiry, quota left */
+        /**
+         * Provider keys: masked id, state, expiry, quota left
+         * @description Keys are masked to their last four characters.
+         */
         get: operations["listProviderKeys"];
         put?: never;
         post?: never;
@@ -191,7 +203,7 @@ export interface paths {
          *
          *     Every analysis is a job. With `Prefer: respond-async` the answer is 202 at once, with `Location`; otherwise the request waits for the job up to `Prefer: wait=N` seconds (≤ 60; default ANALYSIS_SYNC_WAIT_S): 201 when it succeeded, its problem (502/503/504, 429 quota) when it failed, 202 when the wait ran out — the job goes on; poll `GET /v1/analyses/{id}` (with `Prefer: wait=N` to long-poll). A cached answer is 201 at once.
          */
-        post: operations["createAnalyses"];
+        post: operations["createAnalysis"];
         delete?: never;
         options?: never;
         head?: never;
@@ -211,7 +223,7 @@ export interface paths {
          * Analyse several images
          * @description Up to BATCH_MAX_FILES (20) images in parts named `files`, with one optional `prompt` and `metadata` for all. Each file is accepted or refused on its own: one item per file, in order, with the analysis id and status (`succeeded` when answered from cache, else `queued`) or the problem that refused it. Each file counts against ANALYSIS_RATE_LIMIT_PER_MINUTE (a batch that does not fit is refused whole, 429).
          */
-        post: operations["batchAnalyses"];
+        post: operations["createAnalysisBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -229,14 +241,14 @@ export interface paths {
          * One of your analyses
          * @description With `Prefer: wait=N` (N ≤ 60) an unfinished analysis is answered when its job succeeds or fails, or after N seconds, whichever comes first (long-poll).
          */
-        get: operations["getAnalyses"];
+        get: operations["getAnalysis"];
         put?: never;
         post?: never;
         /**
          * Delete one of your analyses
          * @description The stored image is removed too once no other analysis (of any user) uses it.
          */
-        delete: operations["removeAnalyses"];
+        delete: operations["deleteAnalysis"];
         options?: never;
         head?: never;
         patch?: never;
@@ -249,8 +261,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The normalised image that was analysed (metadata-free JPEG or WebP) */
-        get: operations["imageAnalyses"];
+        /**
+         * The normalised image that was analysed (metadata-free JPEG or WebP)
+         * @description The bytes the provider saw: EXIF orientation applied, metadata removed, long edge ≤ AI_MAX_IMAGE_EDGE.
+         */
+        get: operations["getAnalysisImage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -268,8 +283,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in with email and password */
-        post: operations["loginAuth"];
+        /**
+         * Sign in with email and password
+         * @description A wrong email and a wrong password get the same 401, in similar time.
+         */
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -289,7 +307,7 @@ export interface paths {
          * Sign out this session
          * @description Revokes the refresh token's family and the access token of this call (until it expires), on every replica within a second.
          */
-        post: operations["logoutAuth"];
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -309,7 +327,7 @@ export interface paths {
          * Sign out every session
          * @description Revokes every refresh-token family of the account and every access token issued before the call.
          */
-        post: operations["logoutAllAuth"];
+        post: operations["logoutAll"];
         delete?: never;
         options?: never;
         head?: never;
@@ -323,8 +341,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in account and its AI usage today (UTC) */
-        get: operations["meAuth"];
+        /**
+         * The signed-in account and its AI usage today (UTC)
+         * @description `usage.dailyLimit` is AI_DAILY_LIMIT_PER_USER unless an admin set the account its own.
+         */
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -346,7 +367,7 @@ export interface paths {
          * Exchange a refresh token for a new pair
          * @description The presented token is spent. Presenting a spent token again revokes its whole family.
          */
-        post: operations["refreshAuth"];
+        post: operations["refreshTokens"];
         delete?: never;
         options?: never;
         head?: never;
@@ -362,8 +383,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account and sign in */
-        post: operations["registerAuth"];
+        /**
+         * Create an account and sign in
+         * @description Answers the account and a first token pair. The email is normalised first; one account per address.
+         */
+        post: operations["register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -383,7 +407,7 @@ export interface paths {
          * Reputation of up to 100 addresses
          * @description Each item is what GET /v1/ip/{address} would answer, or that item’s error; one bad item never fails the others. Every distinct address counts against IP_RATE_LIMIT_PER_MINUTE: a batch that does not fit is refused whole with 429.
          */
-        post: operations["lookupManyIp"];
+        post: operations["lookupIps"];
         delete?: never;
         options?: never;
         head?: never;
@@ -401,7 +425,7 @@ export interface paths {
          * What Argus knows inside a range
          * @description For an IPv4 /24–/32 or IPv6 /48–/128 (the slash URL-encoded as %2F): the network’s AS and country, the feed entries that hold or lie inside it, and every address in it that was reported or looked up. Asks no provider.
          */
-        get: operations["checkRangeIp"];
+        get: operations["getIpRange"];
         put?: never;
         post?: never;
         delete?: never;
@@ -421,7 +445,7 @@ export interface paths {
          * Reputation of one address
          * @description Public addresses are scored from every configured source (AbuseIPDB, users’ reports, blocklists) and cached for IP_CACHE_TTL; other scopes answer `not-applicable` without asking anyone. A failing source never fails the lookup: its last known answer stands in (`stale`), or it is listed with its `error`.
          */
-        get: operations["lookupIp"];
+        get: operations["getIpReputation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -437,8 +461,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The address's reputation over time, newest first */
-        get: operations["historyIp"];
+        /**
+         * The address's reputation over time, newest first
+         * @description One snapshot per fresh lookup of the address (cached answers add none).
+         */
+        get: operations["getIpHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -474,7 +501,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your webhook endpoints (secrets are never listed) */
+        /**
+         * Your webhook endpoints (secrets are never listed)
+         * @description Disabled endpoints are listed too, with `disabledAt`.
+         */
         get: operations["listWebhooks"];
         put?: never;
         /**
@@ -498,7 +528,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a webhook endpoint and its queued deliveries */
+        /**
+         * Delete a webhook endpoint and its queued deliveries
+         * @description Nothing more is delivered to it, retries included.
+         */
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
@@ -796,6 +829,7 @@ export interface components {
             /**
              * Format: date-time
              * @description After this the entry no longer applies.
+             * @example 2030-06-01T12:00:00.000Z
              */
             expiresAt?: string;
         };
@@ -1868,6 +1902,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The allowlist entry id.
+                 * @example 6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2042,6 +2080,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The report id.
+                 * @example 6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2216,7 +2258,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The account id. */
+                /**
+                 * @description The account id.
+                 * @example 0b6f1d1e-4c1a-4a57-9d0e-2f3c4b5a6d7e
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2329,8 +2374,12 @@ export interface operations {
     listAnalyses: {
         parameters: {
             query?: {
+                /** @example 20 */
                 limit?: number;
-                /** @description `nextCursor` of the previous page (opaque). */
+                /**
+                 * @description `nextCursor` of the previous page (opaque).
+                 * @example MTkwNjk4MTIwMDAwMC4wYjdlNGYwZS02YTUzLTRjMWUtOWE1Ny0zZjFmOGYwZjJkMTE
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -2413,13 +2462,19 @@ export interface operations {
             };
         };
     };
-    createAnalyses: {
+    createAnalysis: {
         parameters: {
             query?: never;
             header?: {
-                /** @description `respond-async` (202 at once) and/or `wait=N` (seconds to wait, ≤ 60). Malformed values are ignored. */
+                /**
+                 * @description `respond-async` (202 at once) and/or `wait=N` (seconds to wait, ≤ 60). Malformed values are ignored.
+                 * @example respond-async
+                 */
                 Prefer?: string;
-                /** @description Makes a retry safe for 24 hours, per user. A retry with the same key and the same request (method, path, body) gets the first response again (same status and body, `Idempotent-Replayed: true`) and changes nothing. Responses the operation decided (2xx, and 4xx other than 401/403/408/409/425/429) are kept; validation failures, 429s and 5xx are not, so a retry with the same key runs again. */
+                /**
+                 * @description Makes a retry safe for 24 hours, per user. A retry with the same key and the same request (method, path, body) gets the first response again (same status and body, `Idempotent-Replayed: true`) and changes nothing. Responses the operation decided (2xx, and 4xx other than 401/403/408/409/425/429) are kept; validation failures, 429s and 5xx are not, so a retry with the same key runs again.
+                 * @example 6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2480,7 +2535,7 @@ export interface operations {
                     /** @description Where the analysis is: `/v1/analyses/{id}`. */
                     Location?: string;
                     /** @description `respond-async` when it was asked for. */
-                    "Preference-Applied"?: string;
+                    "Preference-Applied"?: "respond-async";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2664,11 +2719,14 @@ export interface operations {
             };
         };
     };
-    batchAnalyses: {
+    createAnalysisBatch: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe for 24 hours, per user. A retry with the same key and the same request (method, path, body) gets the first response again (same status and body, `Idempotent-Replayed: true`) and changes nothing. Responses the operation decided (2xx, and 4xx other than 401/403/408/409/425/429) are kept; validation failures, 429s and 5xx are not, so a retry with the same key runs again. */
+                /**
+                 * @description Makes a retry safe for 24 hours, per user. A retry with the same key and the same request (method, path, body) gets the first response again (same status and body, `Idempotent-Replayed: true`) and changes nothing. Responses the operation decided (2xx, and 4xx other than 401/403/408/409/425/429) are kept; validation failures, 429s and 5xx are not, so a retry with the same key runs again.
+                 * @example 6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2677,7 +2735,7 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** @description The images, each at most MAX_FILE_SIZE_MB. */
+                    /** @description The images (at most BATCH_MAX_FILES, default 20), each at most MAX_FILE_SIZE_MB. */
                     files: Blob[];
                     /**
                      * @description What to look for (optional). Quoted to the model as data, never as instructions.
@@ -2840,15 +2898,21 @@ export interface operations {
             };
         };
     };
-    getAnalyses: {
+    getAnalysis: {
         parameters: {
             query?: never;
             header?: {
-                /** @description `wait=N`: wait up to N seconds (≤ 60) for the job to finish. */
+                /**
+                 * @description `wait=N`: wait up to N seconds (≤ 60) for the job to finish.
+                 * @example wait=30
+                 */
                 Prefer?: string;
             };
             path: {
-                /** @description The analysis id. */
+                /**
+                 * @description The analysis id (any case).
+                 * @example 0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11
+                 */
                 id: string;
             };
             cookie?: never;
@@ -2943,12 +3007,15 @@ export interface operations {
             };
         };
     };
-    removeAnalyses: {
+    deleteAnalysis: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description The analysis id. */
+                /**
+                 * @description The analysis id (any case).
+                 * @example 0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3041,12 +3108,15 @@ export interface operations {
             };
         };
     };
-    imageAnalyses: {
+    getAnalysisImage: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description The analysis id. */
+                /**
+                 * @description The analysis id (any case).
+                 * @example 0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11
+                 */
                 id: string;
             };
             cookie?: never;
@@ -3142,7 +3212,7 @@ export interface operations {
             };
         };
     };
-    loginAuth: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -3255,7 +3325,7 @@ export interface operations {
             };
         };
     };
-    logoutAuth: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -3354,7 +3424,7 @@ export interface operations {
             };
         };
     };
-    logoutAllAuth: {
+    logoutAll: {
         parameters: {
             query?: never;
             header?: never;
@@ -3435,7 +3505,7 @@ export interface operations {
             };
         };
     };
-    meAuth: {
+    getMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -3518,7 +3588,7 @@ export interface operations {
             };
         };
     };
-    refreshAuth: {
+    refreshTokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -3619,7 +3689,7 @@ export interface operations {
             };
         };
     };
-    registerAuth: {
+    register: {
         parameters: {
             query?: never;
             header?: never;
@@ -3731,7 +3801,7 @@ export interface operations {
             };
         };
     };
-    lookupManyIp: {
+    lookupIps: {
         parameters: {
             query?: never;
             header?: never;
@@ -3844,12 +3914,15 @@ export interface operations {
             };
         };
     };
-    checkRangeIp: {
+    getIpRange: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description e.g. `45.12.7.0%2F24` */
+                /**
+                 * @description An address, `/`, a prefix length; the slash URL-encoded: `45.12.7.0%2F24`.
+                 * @example 45.12.7.0/24
+                 */
                 cidr: string;
             };
             cookie?: never;
@@ -3939,12 +4012,15 @@ export interface operations {
             };
         };
     };
-    lookupIp: {
+    getIpReputation: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description IPv4 (dotted decimal, no leading zeros) or IPv6 (IPv4-mapped is read as IPv4). CIDR ranges, zone ids and ambiguous forms are refused with 400. */
+                /**
+                 * @description IPv4 (dotted decimal, no leading zeros, e.g. `118.25.6.39`) or IPv6 (`2001:4860:4860::8888`; IPv4-mapped `::ffff:118.25.6.39` is read as IPv4). CIDR ranges, zone ids and ambiguous forms are refused with 400.
+                 * @example 118.25.6.39
+                 */
                 address: string;
             };
             cookie?: never;
@@ -4034,14 +4110,18 @@ export interface operations {
             };
         };
     };
-    historyIp: {
+    getIpHistory: {
         parameters: {
             query?: {
+                /** @example 20 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description IPv4 (dotted decimal, no leading zeros) or IPv6 (IPv4-mapped is read as IPv4). CIDR ranges, zone ids and ambiguous forms are refused with 400. */
+                /**
+                 * @description IPv4 (dotted decimal, no leading zeros, e.g. `118.25.6.39`) or IPv6 (`2001:4860:4860::8888`; IPv4-mapped `::ffff:118.25.6.39` is read as IPv4). CIDR ranges, zone ids and ambiguous forms are refused with 400.
+                 * @example 118.25.6.39
+                 */
                 address: string;
             };
             cookie?: never;
@@ -4135,11 +4215,17 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe for 24 hours, per user. A retry with the same key and the same request (method, path, body) gets the first response again (same status and body, `Idempotent-Replayed: true`) and changes nothing. Responses the operation decided (2xx, and 4xx other than 401/403/408/409/425/429) are kept; validation failures, 429s and 5xx are not, so a retry with the same key runs again. */
+                /**
+                 * @description Makes a retry safe for 24 hours, per user. A retry with the same key and the same request (method, path, body) gets the first response again (same status and body, `Idempotent-Replayed: true`) and changes nothing. Responses the operation decided (2xx, and 4xx other than 401/403/408/409/425/429) are kept; validation failures, 429s and 5xx are not, so a retry with the same key runs again.
+                 * @example 6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
-                /** @description IPv4 (dotted decimal, no leading zeros) or IPv6 (IPv4-mapped is read as IPv4). CIDR ranges, zone ids and ambiguous forms are refused with 400. */
+                /**
+                 * @description IPv4 (dotted decimal, no leading zeros, e.g. `118.25.6.39`) or IPv6 (`2001:4860:4860::8888`; IPv4-mapped `::ffff:118.25.6.39` is read as IPv4). CIDR ranges, zone ids and ambiguous forms are refused with 400.
+                 * @example 118.25.6.39
+                 */
                 address: string;
             };
             cookie?: never;
@@ -4385,7 +4471,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe for 24 hours, per user. A retry with the same key and the same request (method, path, body) gets the first response again (same status and body, `Idempotent-Replayed: true`) and changes nothing. Responses the operation decided (2xx, and 4xx other than 401/403/408/409/425/429) are kept; validation failures, 429s and 5xx are not, so a retry with the same key runs again. */
+                /**
+                 * @description Makes a retry safe for 24 hours, per user. A retry with the same key and the same request (method, path, body) gets the first response again (same status and body, `Idempotent-Replayed: true`) and changes nothing. Responses the operation decided (2xx, and 4xx other than 401/403/408/409/425/429) are kept; validation failures, 429s and 5xx are not, so a retry with the same key runs again.
+                 * @example 6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4528,7 +4617,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint id. */
+                /**
+                 * @description The webhook endpoint id.
+                 * @example 5d1c1f5e-9a0b-4c53-8a39-0f6d2f3e7b11
+                 */
                 id: string;
             };
             cookie?: never;
@@ -4621,13 +4713,20 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /** @example 20 */
                 limit?: number;
-                /** @description `nextCursor` of the previous page (opaque). */
+                /**
+                 * @description `nextCursor` of the previous page (opaque).
+                 * @example MTkwNjk4MTIwMDAwMC41ZDFjMWY1ZS05YTBiLTRjNTMtOGEzOS0wZjZkMmYzZTdiMTE
+                 */
                 cursor?: string;
             };
             header?: never;
             path: {
-                /** @description The webhook endpoint id. */
+                /**
+                 * @description The webhook endpoint id.
+                 * @example 5d1c1f5e-9a0b-4c53-8a39-0f6d2f3e7b11
+                 */
                 id: string;
             };
             cookie?: never;
@@ -4724,7 +4823,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The webhook endpoint id. */
+                /**
+                 * @description The webhook endpoint id.
+                 * @example 5d1c1f5e-9a0b-4c53-8a39-0f6d2f3e7b11
+                 */
                 id: string;
             };
             cookie?: never;
