@@ -47,7 +47,8 @@ const KNOWN_LABELS = new Set([
 
 /** Values fixed by CONTRACT §5 for the enumerated labels. */
 const LABEL_VALUES: Record<string, string[]> = {
-  outcome: ['success', 'error', 'timeout', 'rejected', 'circuit_open'],
+  // Upstream calls (success…circuit_open), webhook deliveries (success, retry, failed), jobs (succeeded, failed, released).
+  outcome: ['success', 'error', 'timeout', 'rejected', 'circuit_open', 'retry', 'failed', 'succeeded', 'released'],
   result: ['hit', 'miss'],
   kind: ['input', 'output'],
 };

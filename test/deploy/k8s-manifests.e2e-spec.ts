@@ -323,7 +323,7 @@ describe('Kubernetes manifests (docker/k8s)', () => {
 
     it('is selected by the Service, the PodDisruptionBudget (minAvailable 1) and scaled by the HPA', () => {
       const labels = deployment.spec.template.metadata.labels;
-      const service = one('Service') as Manifest & {
+      const service = one('Service', 'argus') as Manifest & {
         spec: { selector: Record<string, string>; ports: { targetPort: string }[] };
       };
       expect(labels).toMatchObject(service.spec.selector);
@@ -524,7 +524,7 @@ describe('ServiceMonitor (Prometheus Operator CRD, checked by hand)', () => {
       }[];
     };
   };
-  const service = one('Service') as ServiceManifest;
+  const service = one('Service', 'argus') as ServiceManifest;
   const secret = one('Secret') as Manifest & { stringData: Record<string, string> };
   const container = onlyContainer(apiDeployment());
 
@@ -631,7 +631,7 @@ describe('Ingress', () => {
       }[];
     };
   };
-  const service = one('Service') as ServiceManifest;
+  const service = one('Service', 'argus') as ServiceManifest;
   const configMap = one('ConfigMap') as Manifest & { data: Record<string, string> };
 
   it('terminates TLS with a cert-manager certificate for every host it routes', () => {
