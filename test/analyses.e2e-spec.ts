@@ -63,7 +63,11 @@ describe(`Image analysis, local provider (CONTRACT §3) — ${servicesMode ? 'Po
         model: LOCAL_MODEL,
         prompt: 'what colours?',
         result: { summary: expect.any(String), tags: expect.any(Array), details: expect.any(Object) },
-        moderation: null,
+        moderation: {
+          decision: 'accept',
+          categories: expect.objectContaining({ sexual: expect.any(Number) }),
+          provider: 'local',
+        },
         error: null,
         image: { format: 'jpeg', width: 320, height: 200, bytes: expect.any(Number) },
         metadata: { album: 'holidays', rating: 4.5, favourite: true },
