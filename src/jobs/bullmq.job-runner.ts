@@ -134,13 +134,23 @@ export class BullMqJobRunner implements ManagedJobRunner {
     const now = new Date();
     for (const { definition, queue } of this.registered.values()) {
       try {
-        const ids = await definition.store.stranded(new Date(now.getTime() - STRANDED_AFTER_MS), now, RECONCILE_BATCH);
-        if (ids.length === 0) continue;
+        const stranded = await definition.store.stranded(
+          new Date(now.getTime() - STRANDED_AFTER_MS),
+          now,
+          RECONCILE_BATCH,
+        );
+        if (stranded.length === 0) continue;
         await withTimeout(
-          queue.addBulk(ids.map((id) => ({ name: definition.name, data: { id }, opts: { jobId: id } }))),
+          queue.addBulk(
+            stranded.map(({ id, attempts }) => ({
+              name: definition.name,
+              data: { id },
+              opts: { jobId: doorbellId(id, attempts) },
+            })),
+          ),
           ENQUEUE_TIMEOUT_MS,
         );
-        this.logger.debug({ msg: 'reconciler rang stranded jobs', queue: definition.name, jobs: ids.length });
+        this.logger.debug({ msg: 'reconciler rang stranded jobs', queue: definition.name, jobs: stranded.length });
       } catch (error) {
         this.logger.warn({ msg: 'reconciler round failed', queue: definition.name, err: error });
       }
@@ -157,4 +167,14 @@ export class BullMqJobRunner implements ManagedJobRunner {
       return false;
     }
   }
+}
+
+/**
+ * The doorbell of a job claimed `attempts` times so far. A job whose worker died may still have its
+ * doorbell held by that worker in BullMQ (until BullMQ's own stalled check, up to a minute later),
+ * and BullMQ keeps one job per id: a doorbell of its own per attempt lets the job be taken up as
+ * soon as its lease (JOB_LEASE_S) has expired. The row's claim still lets one delivery run it.
+ */
+export function doorbellId(id: string, attempts: number): string {
+  return attempts === 0 ? id : `${id}.${attempts}`;
 }

@@ -3,6 +3,12 @@ export interface QueuedJob {
   id: string;
 }
 
+/** A job the reconciler rings for again, and how many times it has been claimed so far. */
+export interface StrandedJob {
+  id: string;
+  attempts: number;
+}
+
 export interface QueueStats {
   /** Jobs waiting for a worker. */
   waiting: number;
@@ -29,7 +35,7 @@ export interface JobStore<J extends QueuedJob> {
   /** Hands a job this worker holds back to the queue (lease cleared); false if it no longer held it. */
   release(id: string, workerId: string): Promise<boolean>;
   /** Jobs that need a doorbell: waiting since before `waitingSince`, or running with a lease expired at `now`. */
-  stranded(waitingSince: Date, now: Date, limit: number): Promise<string[]>;
+  stranded(waitingSince: Date, now: Date, limit: number): Promise<StrandedJob[]>;
   stats(now: Date): Promise<QueueStats>;
 }
 

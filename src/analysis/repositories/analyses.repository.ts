@@ -3,7 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, QueryResult, Repository } from 'typeorm';
 import { atomically, AtomicWork, sqlStep } from '../../database/atomic';
-import type { JobStore, QueueStats } from '../../jobs/job-queue';
+import type { JobStore, QueueStats, StrandedJob } from '../../jobs/job-queue';
 import type { AnalysisCursor } from '../analysis-cursor';
 import type { AnalysisModeration, AnalysisResult, AnalysisUsage, StoredAnalysisProblem } from '../analysis.types';
 import { Analysis } from '../entities/analysis.entity';
@@ -268,14 +268,14 @@ export class AnalysesRepository implements JobStore<Analysis> {
     return released.length === 1;
   }
 
-  async stranded(waitingSince: Date, now: Date, limit: number): Promise<string[]> {
-    const rows = await this.run<{ id: string }>(
-      `SELECT "id" FROM "analyses"
+  async stranded(waitingSince: Date, now: Date, limit: number): Promise<StrandedJob[]> {
+    const rows = await this.run<{ id: string; attempts: number | string }>(
+      `SELECT "id", "attempts" FROM "analyses"
        WHERE ("status" = 'queued' AND "created_at" < :waitingSince) OR ("status" = 'running' AND "lease_until" < :now)
        ORDER BY "created_at" LIMIT :limit`,
       { waitingSince, now, limit },
     );
-    return rows.map((row) => row.id);
+    return rows.map((row) => ({ id: row.id, attempts: Number(row.attempts) }));
   }
 
   async stats(now: Date): Promise<QueueStats> {
