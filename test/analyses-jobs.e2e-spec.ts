@@ -13,8 +13,9 @@ import {
 } from './analyses-test-kit';
 import { OpenAiFake } from './fakes/openai-fake';
 import { truncatedJpeg, uniqueJpeg } from './fixtures/images';
+import { WebhookReceiver } from './fakes/webhook-receiver';
 import { bearer, registerUser } from './support/auth';
-import { createTestApp, servicesMode } from './support/test-app';
+import { createTestApp, parsedLogs, servicesMode } from './support/test-app';
 
 const MODE = servicesMode ? 'PostgreSQL + Redis (BullMQ)' : 'embedded SQLite (database runner)';
 
@@ -33,20 +34,72 @@ async function timed<T>(work: PromiseLike<T>): Promise<{ value: T; ms: number }>
 
 describe(`Every analysis is a job (CONTRACT §3) — ${MODE}`, () => {
   const fake = new OpenAiFake();
+  const receiver = new WebhookReceiver();
   let s: AnalysisSuite;
 
   beforeAll(async () => {
     await fake.start();
-    s = await startAnalysisSuite({ ...openAiEnv(fake, 10_000), BATCH_MAX_FILES: '4' });
+    await receiver.start();
+    s = await startAnalysisSuite({
+      ...openAiEnv(fake, 10_000),
+      BATCH_MAX_FILES: '4',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_POLL_MS: '20',
+    });
     await quietEventLoop();
   });
   afterAll(async () => {
     await s?.t.close();
-    await fake.close();
+    await Promise.all([fake.close(), receiver.close()]);
   });
   beforeEach(() => {
     fake.reset();
     resetUpstream(s);
+  });
+
+  describe('what a job leaves behind', () => {
+    it('logs every state change with the analysis id and the id of the request that created it', async () => {
+      const accepted = await s.upload(await uniqueJpeg(), { prefer: 'respond-async', requestId: 'job-trail-1' });
+      await s.get(`/v1/analyses/${accepted.body.id}`).set('Prefer', 'wait=20').expect(200);
+
+      const trail = parsedLogs(s.t).filter((line) => line.analysisId === accepted.body.id);
+      expect(trail.map((line) => line.msg)).toEqual(['analysis accepted', 'analysis running', 'analysis succeeded']);
+      for (const line of trail) expect(line.requestId).toBe('job-trail-1');
+      // The provider heard the same request id.
+      expect(fake.requests[0].requestId).toBe('job-trail-1');
+    });
+
+    it('emits signed analysis.succeeded and analysis.failed webhooks, one per analysis', async () => {
+      const user = await s.newUser();
+      const endpoint = await s.t
+        .http()
+        .post('/v1/webhooks')
+        .set(bearer(user))
+        .send({ url: receiver.hookUrl, events: ['analysis.succeeded', 'analysis.failed'] })
+        .expect(201);
+      receiver.secret = endpoint.body.secret;
+      const succeeded = await s.upload(await uniqueJpeg(), {}, user).expect(201);
+      fake.failWith(500);
+      const failed = await s.upload(await uniqueJpeg(), {}, user);
+      expect(failed.status).toBe(502);
+      const failedId = (await s.get('/v1/analyses', user).expect(200)).body.items[0].id;
+
+      const deliveries = await eventually(
+        () => (receiver.requests.length >= 2 ? receiver.requests : undefined),
+        'two webhook deliveries',
+        30_000,
+      );
+      const bodies = deliveries.map(
+        (delivery) => JSON.parse(delivery.rawBody) as { type: string; data: { id: string; status: string } },
+      );
+      expect(deliveries.map((delivery) => delivery.verified)).toEqual([true, true]);
+      expect(bodies.map(({ type, data }) => [type, data.id, data.status]).sort()).toEqual(
+        [
+          ['analysis.failed', failedId, 'failed'],
+          ['analysis.succeeded', succeeded.body.id, 'succeeded'],
+        ].sort(),
+      );
+    });
   });
 
   describe('Prefer: respond-async', () => {

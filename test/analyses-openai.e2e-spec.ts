@@ -238,8 +238,11 @@ describe(`Image analysis with the OpenAI provider (CONTRACT §3) — ${servicesM
 
       await Sentry.flush(2000);
       const event = await sentry.waitFor((e) => e.tags?.requestId === 'upstream-fails-7c2e');
-      expect(event.tags).toMatchObject({ problem: 'upstream-error' });
+      expect(event.tags).toMatchObject({ problem: 'upstream-error', analysisId: expect.any(String) });
       expect(JSON.stringify(event)).not.toContain(fake.apiKey);
+      // Once per failed job: not per attempt, and not again for the response that repeated its problem.
+      await Sentry.flush(2000);
+      expect(sentry.events.filter((e) => e.tags?.requestId === 'upstream-fails-7c2e')).toHaveLength(1);
     });
 
     it('answers 504 within bounded time when the provider hangs (OPENAI_TIMEOUT_MS per attempt)', async () => {
