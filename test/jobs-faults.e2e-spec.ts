@@ -134,6 +134,11 @@ describeServices('Job faults, real processes (PostgreSQL + Redis)', () => {
     await quietEventLoop();
     user = await registerUser(api);
     children.push(...(await Promise.all([1, 2].map(() => startProcess(childEnv({ ARGUS_ROLE: 'worker' }))))));
+    // A worker serves health and metrics, not the API.
+    expect((await fetch(`${children[0].url}/v1/analyses`)).status).toBe(404);
+    expect((await fetch(`${children[0].url}/metrics`, { headers: { Authorization: 'Bearer x' } })).status).not.toBe(
+      404,
+    );
     fake.delay(150);
 
     const base = baseUrl(api);
