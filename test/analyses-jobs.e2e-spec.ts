@@ -402,3 +402,36 @@ describe(`Cache scope (ANALYSIS_CACHE_SCOPE) — ${MODE}`, () => {
     }
   });
 });
+
+describe(`Batch and the per-user analysis limit (ANALYSIS_RATE_LIMIT_PER_MINUTE=3) — ${MODE}`, () => {
+  let s: AnalysisSuite;
+  beforeAll(async () => {
+    s = await startAnalysisSuite({ AI_PROVIDER: 'local', ANALYSIS_RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  afterAll(async () => {
+    await s?.t.close();
+  });
+
+  const batchOf = async (files: number, as = s.user) => {
+    const req = s.t.http().post('/v1/analyses/batch').set(bearer(as));
+    for (let i = 0; i < files; i++) req.attach('files', await uniqueJpeg(), `${i}.jpg`);
+    return req;
+  };
+
+  it('counts every file: a batch that does not fit is refused whole, with Retry-After', async () => {
+    const user = await s.newUser();
+    const refused = await batchOf(4, user);
+    expectProblem(refused, 429, 'rate-limited');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    await s.get('/v1/analyses', user).expect(200, { items: [], nextCursor: null });
+  });
+
+  it('draws single uploads and batches from one budget', async () => {
+    const user = await s.newUser();
+    const accepted = await batchOf(2, user);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.items).toHaveLength(2);
+    await s.upload(await uniqueJpeg(), {}, user).expect(201);
+    expectProblem(await s.upload(await uniqueJpeg(), {}, user), 429, 'rate-limited');
+  });
+});
