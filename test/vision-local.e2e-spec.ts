@@ -1,4 +1,5 @@
 import { printedLine, stopSignScene } from './fixtures/vision-images';
+import { VisionService } from '../src/vision/vision.service';
 import { AnalysisSuite, startAnalysisSuite } from './analyses-test-kit';
 
 interface Found {
@@ -11,10 +12,15 @@ interface Found {
 /** The `local` provider's findings (docs/api.md, "What the local provider finds"), models loaded once for the file. */
 describe('local provider: objects and text (e2e)', () => {
   let suite: AnalysisSuite;
+  // Loading three models and running them on two busy cores is slow, not wrong: the tests bound it generously.
+  jest.setTimeout(120_000);
 
   beforeAll(async () => {
     suite = await startAnalysisSuite({ AI_PROVIDER: 'local' });
-  });
+    // Under NODE_ENV=test nothing loads the models at start (every e2e app would): load them here,
+    // as a worker process does at boot, so a test's upload does not outwait its sync wait.
+    await suite.t.app.get(VisionService).warmUp({ objects: true, text: true, safety: true });
+  }, 180_000);
 
   afterAll(async () => {
     await suite?.t.close();
