@@ -113,7 +113,9 @@ describe('finishDocument', () => {
 
   it("copies a parameter's schema example onto the parameter (dredd reads it there)", () => {
     const input = document();
-    const id = input.paths['/v1/things/{id}'].get!.parameters![0] as { schema: Record<string, unknown> };
+    const id = input.paths['/v1/things/{id}'].get!.parameters![0] as unknown as {
+      schema: Record<string, unknown>;
+    };
     id.schema.example = '0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11';
 
     expect(finishDocument(input).paths['/v1/things/{id}'].get!.parameters![0]).toMatchObject({
