@@ -6,7 +6,7 @@ import { servicesMode } from './support/test-app';
 const PAIRS = 40;
 
 /**
- * Issue 16, item 3 (CONTRACT §3, DELETE): "image in use" and "row inserted" are one decision, so an
+ * Issue 16, item 3 (docs/api.md, Image analysis, DELETE): "image in use" and "row inserted" are one decision, so an
  * upload of the same bytes racing the delete of the last analysis that used them keeps its image.
  */
 describe(`Deleting an analysis while the same bytes are uploaded — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {

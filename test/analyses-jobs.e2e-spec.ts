@@ -32,7 +32,7 @@ async function timed<T>(work: PromiseLike<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - started };
 }
 
-describe(`Every analysis is a job (CONTRACT §3) — ${MODE}`, () => {
+describe(`Every analysis is a job (docs/api.md, Image analysis) — ${MODE}`, () => {
   const fake = new OpenAiFake();
   const receiver = new WebhookReceiver();
   let s: AnalysisSuite;

@@ -53,7 +53,7 @@ function resetUpstream(s: AnalysisSuite, failureThreshold = 50): void {
     .configureProvider('openai', { initialDelayMs: 10, maxDelayMs: 50, failureThreshold, halfOpenAfterMs: 30_000 });
 }
 
-describe(`Image analysis with the OpenAI provider (CONTRACT §3) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
+describe(`Image analysis with the OpenAI provider (docs/api.md, Image analysis) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
   const fake = new OpenAiFake();
   const sentry = new SentryFake();
   let s: AnalysisSuite;

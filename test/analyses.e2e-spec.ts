@@ -35,7 +35,7 @@ function storedImagePath(s: AnalysisSuite, sha: string, extension = 'jpg'): stri
   return join(s.t.env.DATA_DIR, 'images', sha.slice(0, 2), sha.slice(2, 4), `${sha}.${extension}`);
 }
 
-describe(`Image analysis, local provider (CONTRACT §3) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
+describe(`Image analysis, local provider (docs/api.md, Image analysis) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
   let s: AnalysisSuite;
 
   beforeAll(async () => {

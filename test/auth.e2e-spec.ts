@@ -51,7 +51,7 @@ function median(values: number[]): number {
 /** Generous per-IP limits: every request of this suite comes from 127.0.0.1. */
 const SUITE_ENV = { AUTH_RATE_LIMIT_PER_MINUTE: '10000', RATE_LIMIT_PER_MINUTE: '10000', AI_DAILY_LIMIT_PER_USER: '3' };
 
-describe(`auth (CONTRACT §2) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
+describe(`auth (docs/api.md, Accounts and tokens) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
   let t: TestApp;
 
   beforeAll(async () => {

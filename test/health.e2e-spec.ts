@@ -1,7 +1,7 @@
 import { ShutdownState } from '../src/common/lifecycle/shutdown-state';
 import { createTestApp, TestApp } from './support/test-app';
 
-describe('health (CONTRACT §5)', () => {
+describe('health (docs/operations.md)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({ ABUSEIPDB_API_KEY_EXPIRES_AT: new Date(Date.now() + 3 * 86_400_000).toISOString() });

@@ -2,7 +2,7 @@ import { createTestApp, TestApp } from './support/test-app';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-describe('HTTP conventions (CONTRACT §1)', () => {
+describe('HTTP conventions (docs/api.md, Conventions)', () => {
   let t: TestApp;
 
   beforeAll(async () => {

@@ -13,7 +13,7 @@ import { createTestApp, servicesMode, TestApp } from './support/test-app';
 const KEY_HEADER = 'Idempotency-Key';
 const REPLAYED = 'idempotent-replayed';
 
-describe(`Idempotency keys (CONTRACT §3.6) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
+describe(`Idempotency keys (docs/api.md, Idempotency keys) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
   const openai = new OpenAiFake();
   let t: TestApp;
   let alice: RegisteredUser;

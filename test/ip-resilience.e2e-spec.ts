@@ -15,7 +15,7 @@ const sourceOf = (body: { sources: Source[] }, provider: string): Source | undef
 
 const mode = servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite';
 
-describe(`IP stale-if-error and provider failures (CONTRACT §4) — ${mode}`, () => {
+describe(`IP stale-if-error and provider failures (docs/api.md, IP reputation) — ${mode}`, () => {
   const fake = new AbuseIpDbFake({ validKeys: [GOOD_KEY] });
   let s: IpSuite;
 

@@ -13,7 +13,7 @@ import { servicesMode } from './support/test-app';
 
 const GOOD = 'abuseipdb-good-key-0123456789abcdef';
 
-describe(`IP reputation (CONTRACT §4) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
+describe(`IP reputation (docs/api.md, IP reputation) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
   const fake = new AbuseIpDbFake({ validKeys: [GOOD] });
   let s: IpSuite;
 
@@ -523,7 +523,7 @@ describe('IP bulk lookups count each address against IP_RATE_LIMIT_PER_MINUTE', 
     // 3 distinct addresses (a twice, once mapped) + 2 invalid items = 3 of 5.
     await user.post('/v1/ip/lookup', { ips: [a, b, c, `::ffff:${a}`, 'abc', '1.2.3'] }).expect(200);
     const fourth = await user.get(ipPath(freshPublicIp())).expect(200); // 4
-    // The per-user throttler's headers carry its name (CONTRACT §1), beside the per-IP ones.
+    // The per-user throttler's headers carry its name (docs/api.md, Conventions), beside the per-IP ones.
     expect(fourth.headers['x-ratelimit-limit-ip']).toBe('5');
     expect(fourth.headers['x-ratelimit-remaining-ip']).toBe('1');
     expect(Number(fourth.headers['x-ratelimit-reset-ip'])).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import { eventually, freePort, hasRedisServer, PrivateRedis, waitFor } from './s
 import { baseUrl, createTestApp, servicesMode, TestApp } from './support/test-app';
 
 /**
- * Jobs survive what kills processes and Redis (CONTRACT §3: "An accepted job is never lost and never
+ * Jobs survive what kills processes and Redis (docs/api.md, Image analysis: "An accepted job is never lost and never
  * done twice"), with real processes: `src/main.ts` run as child processes beside an in-process api.
  * Services mode only (PostgreSQL + Redis): the processes share the database and the queue.
  */

@@ -9,7 +9,7 @@ import { createTestApp, servicesMode, TestApp } from './support/test-app';
 const describePostgres = servicesMode ? describe : describe.skip;
 
 /**
- * The database runner on PostgreSQL without Redis (CONTRACT §3: "a runner on the database
+ * The database runner on PostgreSQL without Redis (docs/api.md, Image analysis: "a runner on the database
  * otherwise"): the table is the queue, and concurrent workers claim rows with
  * `FOR UPDATE SKIP LOCKED`, so two processes polling one table run each job once.
  */

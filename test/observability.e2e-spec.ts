@@ -13,7 +13,7 @@ function metricValue(text: string, name: string, labels: Record<string, string>)
   return line === undefined ? undefined : Number(line.split(' ').pop());
 }
 
-describe('metrics (CONTRACT §5)', () => {
+describe('metrics (docs/operations.md)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({}, { probes: true });

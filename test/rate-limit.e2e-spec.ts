@@ -44,7 +44,7 @@ const RATE_LIMIT_SUFFIXES = ['', '-auth', '-analysis', '-ip'];
 
 /**
  * A 429 carries `Retry-After` and the refusing limit's `X-RateLimit-*` (its suffix, `Remaining: 0`,
- * `Reset` = `Retry-After`), and no other limit's headers (CONTRACT §1).
+ * `Reset` = `Retry-After`), and no other limit's headers (docs/api.md, Conventions).
  */
 export function expectRefusedBy(
   res: { status: number; headers: Record<string, string> },
@@ -66,7 +66,7 @@ export function expectRefusedBy(
   expect(others).toEqual([]);
 }
 
-describe('per-IP rate limit (CONTRACT §1)', () => {
+describe('per-IP rate limit (docs/api.md, Conventions)', () => {
   describe('without TRUST_PROXY', () => {
     let t: TestApp;
     beforeAll(async () => {

@@ -13,7 +13,7 @@ import { baseUrl, createTestApp, parsedLogs, servicesMode, TestApp } from './sup
 
 const ROOT = join(__dirname, '..');
 
-describe('graceful shutdown (CONTRACT §5)', () => {
+describe('graceful shutdown (docs/operations.md)', () => {
   it('lets an in-flight request finish, refuses new connections, and closes', async () => {
     const t = await createTestApp({}, { listen: true, probes: true });
     const url = baseUrl(t);
@@ -75,7 +75,7 @@ describe('graceful shutdown (CONTRACT §5)', () => {
   }, 90_000);
 });
 
-describe(`graceful shutdown with jobs (CONTRACT §5) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
+describe(`graceful shutdown with jobs (docs/operations.md) — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
   const fake = new OpenAiFake();
   beforeAll(() => fake.start());
   afterAll(() => fake.close());

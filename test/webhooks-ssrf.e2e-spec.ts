@@ -7,7 +7,7 @@ import { createTestApp, servicesMode, TestApp } from './support/test-app';
 /** A public address (TEST-NET would be refused as documentation space): registration does not resolve it. */
 const PUBLIC_URL = 'http://93.184.215.14/hook';
 
-describe(`Webhooks: SSRF refusals (CONTRACT §3.5), WEBHOOK_ALLOW_PRIVATE unset — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
+describe(`Webhooks: SSRF refusals (docs/api.md, Webhooks), WEBHOOK_ALLOW_PRIVATE unset — ${servicesMode ? 'PostgreSQL + Redis' : 'embedded SQLite'}`, () => {
   let t: TestApp;
   let user: RegisteredUser;
   const hook = new WebhookReceiver();

@@ -133,7 +133,7 @@ async function received(receiver: WebhookReceiver, count: number): Promise<Recei
   );
 }
 
-describe(`Webhooks (CONTRACT §3.5) — ${mode}`, () => {
+describe(`Webhooks (docs/api.md, Webhooks) — ${mode}`, () => {
   let s: Suite;
   const receivers: WebhookReceiver[] = [];
 

@@ -51,7 +51,7 @@ export interface BatchReply {
 }
 
 /**
- * Image analyses (CONTRACT §3) as the API serves them. Every analysis is a job: an upload is
+ * Image analyses (docs/api.md, Image analysis) as the API serves them. Every analysis is a job: an upload is
  * accepted (AnalysisIntake) and a worker answers it (AnalysisWorker); a request that waits for
  * the answer only reads the job's row when told it finished (JobEvents), and answers 202 with the
  * job's Location when its wait runs out or the process begins shutting down — the job goes on.

@@ -47,7 +47,7 @@ export interface AnswerKeys {
 }
 
 /**
- * Answers already given (CONTRACT §3): Redis (or the in-process cache) first, then the analyses
+ * Answers already given (docs/api.md, Image analysis): Redis (or the in-process cache) first, then the analyses
  * table — the durable cache that survives a Redis flush or restart — then, when the image's
  * perceptual hash is known, an answer for a near-identical image (docs/api.md, "Near-duplicates");
  * and the single-flight that makes concurrent identical questions share one upstream call.

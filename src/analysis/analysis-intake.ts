@@ -27,7 +27,7 @@ export interface AnalysisRequest {
 }
 
 /**
- * Accepts one upload as an analysis (CONTRACT §3). A question already answered (Redis, then the
+ * Accepts one upload as an analysis (docs/api.md, Image analysis). A question already answered (Redis, then the
  * analyses table) is answered at once: a `succeeded` row, `cached`, free. Otherwise the upload is
  * validated and normalised, its image stored and its perceptual hash taken; a near-identical image
  * already answered answers it at once too (`cache: "near"`, docs/api.md "Near-duplicates").

@@ -27,7 +27,7 @@ import { AnalysesRepository } from './repositories/analyses.repository';
 import { ImageUpload } from './upload/image-upload';
 
 /**
- * The analysis job's exactly-once effects over at-least-once delivery (CONTRACT §3), driven
+ * The analysis job's exactly-once effects over at-least-once delivery (docs/api.md, Image analysis), driven
  * through each interleaving on a real (in-memory SQLite) database: claims, leases, terminal
  * compare-and-sets and quota moves are SQL, so they are run, not mocked.
  */

@@ -10,7 +10,7 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export type MetadataParseResult = { ok: true; value: AnalysisMetadata } | { ok: false; problems: string[] };
 
 /**
- * Parses the `metadata` form field (CONTRACT §3): a JSON object of at most 4 KiB (UTF-8 bytes of
+ * Parses the `metadata` form field (docs/api.md, Image analysis): a JSON object of at most 4 KiB (UTF-8 bytes of
  * the field), 32 keys matching `^[a-zA-Z0-9_.-]{1,64}$`, values a string of at most 512 characters,
  * a finite number or a boolean. Every problem is reported, not just the first.
  */

@@ -1,7 +1,7 @@
 import type { AnalysisProblem, AnalysisView, StoredAnalysisProblem } from './analysis.types';
 import type { Analysis } from './entities/analysis.entity';
 
-/** An analysis as the API returns it (CONTRACT §3), whatever its job's state. */
+/** An analysis as the API returns it (docs/api.md, Image analysis), whatever its job's state. */
 export function toView(analysis: Analysis): AnalysisView {
   return {
     id: analysis.id,

@@ -22,7 +22,7 @@ import { AnalysesRepository, AnalysisAnswer } from './repositories/analyses.repo
 export const MAX_JOB_ATTEMPTS = 5;
 
 /**
- * The analysis job (CONTRACT §3): answer one accepted upload and end its row `succeeded` or
+ * The analysis job (docs/api.md, Image analysis): answer one accepted upload and end its row `succeeded` or
  * `failed`. Deliveries are at least once; the effects are exactly once:
  * - the answer is looked up again first (Redis, then the table: the same bytes, then a
  *   near-identical image by perceptual hash), and concurrent identical jobs

@@ -34,7 +34,7 @@ import { ModerationModule } from './moderation/moderation.module';
 import { NearDuplicateModule } from './near-duplicate/near-duplicate.module';
 
 /**
- * Image analysis (CONTRACT §3): upload, normalisation, cached/single-flight vision analysis,
+ * Image analysis (docs/api.md, Image analysis): upload, normalisation, cached/single-flight vision analysis,
  * history. Every analysis is a job: AnalysisIntake accepts uploads, AnalysisWorker (a queue of the
  * JobsModule's runner) answers them. The vision provider is chosen by AI_PROVIDER; only the chosen
  * one is built.

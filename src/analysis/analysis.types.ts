@@ -1,6 +1,6 @@
 import type { StoredImageFormat } from '../storage/image-store';
 
-/** What a vision provider answers (CONTRACT §3 `result`). */
+/** What a vision provider answers (docs/api.md, Image analysis `result`). */
 export interface AnalysisResult {
   summary: string;
   tags: string[];
@@ -14,7 +14,7 @@ export interface AnalysisUsage {
   costUsd: number;
 }
 
-/** The normalised image that was analysed and stored (CONTRACT §3 `image`). */
+/** The normalised image that was analysed and stored (docs/api.md, Image analysis `image`). */
 export interface AnalysedImage {
   format: StoredImageFormat;
   width: number;
@@ -24,7 +24,7 @@ export interface AnalysedImage {
 
 export type AnalysisMetadata = Record<string, string | number | boolean>;
 
-/** Where an analysis's job stands (CONTRACT §3): `queued` → `running` → `succeeded` | `failed`. */
+/** Where an analysis's job stands (docs/api.md, Image analysis): `queued` → `running` → `succeeded` | `failed`. */
 export type AnalysisStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export const TERMINAL_STATUSES: readonly AnalysisStatus[] = ['succeeded', 'failed'];

@@ -1,4 +1,4 @@
-/** The longest wait a client may ask for with `Prefer: wait=N` (CONTRACT §3). */
+/** The longest wait a client may ask for with `Prefer: wait=N` (docs/api.md, Image analysis). */
 export const MAX_WAIT_S = 60;
 
 export interface Preferences {

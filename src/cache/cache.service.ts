@@ -25,7 +25,7 @@ import { RedisGuard } from './redis-guard';
 
 export interface SingleFlightResult<T> {
   value: T;
-  /** False only for the call whose own `fn` produced the value (CONTRACT: "no upstream call was made for this request"). */
+  /** False only for the call whose own `fn` produced the value (docs/api.md: "no upstream call was made for this request"). */
   cached: boolean;
 }
 

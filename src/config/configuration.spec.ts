@@ -98,7 +98,7 @@ describe('buildConfig', () => {
     ]);
   });
 
-  it('refuses the production pitfalls of CONTRACT §6', () => {
+  it('refuses the production pitfalls of docs/operations.md, Configuration', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short', ALLOWED_ORIGINS: '*' });
     expect(problems.join('\n')).toMatch(/JWT_SECRET: must be at least 32 bytes/);
     expect(problems.join('\n')).toMatch(/ALLOWED_ORIGINS/);

@@ -24,7 +24,7 @@ const KNOWN_MODEL_PRICES: Record<string, ModelPrice> = {
 
 /**
  * Builds the whole typed configuration from an environment, validating every variable of
- * CONTRACT §6. Throws one ConfigValidationError naming every bad variable.
+ * docs/operations.md, Configuration. Throws one ConfigValidationError naming every bad variable.
  */
 export function buildConfig(env: RawEnv): AppConfig {
   const read = new EnvReader(env);

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** The request header a client names a retryable operation with (CONTRACT §3.6). */
+/** The request header a client names a retryable operation with (docs/api.md, Idempotency keys). */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 /** Set on a response that is a stored first response given again. */

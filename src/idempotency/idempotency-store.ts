@@ -1,4 +1,4 @@
-/** How long a key answers with its first response (CONTRACT §3.6). */
+/** How long a key answers with its first response (docs/api.md, Idempotency keys). */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**

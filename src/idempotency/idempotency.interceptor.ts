@@ -11,7 +11,7 @@ import { fingerprintOf } from './request-fingerprint';
 import { settleBeforeSending } from './response-recorder';
 
 /**
- * `Idempotency-Key` on a route marked `@Idempotent()` (CONTRACT §3.6), per user:
+ * `Idempotency-Key` on a route marked `@Idempotent()` (docs/api.md, Idempotency keys), per user:
  * - first request with a key: the key is reserved (in flight), the handler runs, and its response
  *   is kept for replays or the key freed (see replay-policy.ts) before the response leaves;
  * - same key, same request, answered: the first response again, `Idempotent-Replayed: true`, the

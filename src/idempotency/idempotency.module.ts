@@ -13,7 +13,7 @@ import { RedisIdempotencyStore } from './redis-idempotency.store';
 import { ResponseSeal } from './response-seal';
 
 /**
- * Idempotency keys (CONTRACT §3.6). Rooms mark routes with `@Idempotent()` and need not import this
+ * Idempotency keys (docs/api.md, Idempotency keys). Rooms mark routes with `@Idempotent()` and need not import this
  * module; the app imports it once. The store is Redis when REDIS_URL is set, the `idempotency_keys`
  * table otherwise; only the chosen one is built.
  */

@@ -13,7 +13,7 @@ import { IdempotencyInterceptor, IdempotencyReplayInterceptor } from './idempote
 export const IDEMPOTENT_METADATA = 'idempotent';
 
 /**
- * `@Idempotent()` — the route honours `Idempotency-Key` (CONTRACT §3.6; docs/api.md, "Idempotency
+ * `@Idempotent()` — the route honours `Idempotency-Key` (docs/api.md, Idempotency keys; docs/api.md, "Idempotency
  * keys"): the key's format is checked before the body is read, then IdempotencyInterceptor runs
  * right before the handler and IdempotencyReplayInterceptor first, wherever this decorator stands
  * among the route's other decorators (see idempotent-routes.ts).

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 
-/** What makes two requests "the same request" for an idempotency key (CONTRACT §3.6). */
+/** What makes two requests "the same request" for an idempotency key (docs/api.md, Idempotency keys). */
 export interface FingerprintParts {
   method: string;
   /** The request path with its parameters, without the query string (`/v1/ip/1.2.3.4/reports`). */

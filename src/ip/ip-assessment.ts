@@ -30,7 +30,7 @@ export function isUsableAnswer(answer: ProviderAnswer): boolean {
 }
 
 /**
- * Stale-if-error, per source (CONTRACT §4): a failed provider's answer from the address's latest
+ * Stale-if-error, per source (docs/api.md, IP reputation): a failed provider's answer from the address's latest
  * snapshot stands in for it, marked `stale` and carrying the current failure's code in `error`
  * (its `fetchedAt` says how old it is); with no earlier answer the source is listed with its error only.
  */

@@ -27,7 +27,7 @@ export const BULK_CONCURRENCY = 8;
  */
 export const DEGRADED_CACHE_TTL_MS = 60_000;
 
-/** Reputation lookups: single, bulk and history (CONTRACT §4). */
+/** Reputation lookups: single, bulk and history (docs/api.md, IP reputation). */
 @Injectable()
 export class IpReputationService {
   private readonly logger = new Logger(IpReputationService.name);

@@ -26,7 +26,7 @@ export interface ProviderAnswer extends SourceAnswer {
   details?: NetworkDetails;
 }
 
-/** One entry of `sources` in a response (CONTRACT §4). */
+/** One entry of `sources` in a response (docs/api.md, IP reputation). */
 export interface IpSourceResult {
   provider: string;
   /** 0–100; null when the source has no data on the address or failed without an earlier answer. */

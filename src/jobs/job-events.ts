@@ -19,7 +19,7 @@ interface Watch<T> {
 }
 
 /**
- * Tells waiting requests that a job finished (CONTRACT §3: sync uploads, `GET` with
+ * Tells waiting requests that a job finished (docs/api.md, Image analysis: sync uploads, `GET` with
  * `Prefer: wait`). Workers `publish` each terminal transition — in process, and on a Redis channel
  * per job when Redis is configured. Every request waiting for the same job shares one watch: one
  * Redis subscription (on one connection for the process) and one read of the row per

@@ -18,7 +18,7 @@ interface Running {
 
 /**
  * Runs claimed jobs for both runners: renews each job's lease while it runs, and at shutdown waits
- * for running jobs until the grace deadline, then hands the rest back to the queue (CONTRACT §5:
+ * for running jobs until the grace deadline, then hands the rest back to the queue (docs/operations.md:
  * "running jobs are handed back to the queue, not lost").
  */
 export class JobExecutor {

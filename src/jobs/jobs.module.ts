@@ -75,7 +75,7 @@ class JobsLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
 }
 
 /**
- * Jobs (CONTRACT §3 "Every analysis is a job"): a JobRunner — BullMQ when REDIS_URL is set, the
+ * Jobs (docs/api.md, Image analysis "Every analysis is a job"): a JobRunner — BullMQ when REDIS_URL is set, the
  * database otherwise — that rooms register their queues with, and JobEvents for requests that wait
  * for a job. ARGUS_ROLE decides whether this process takes jobs (`all`, `worker`) or only enqueues
  * them (`api`); AI_CONCURRENCY bounds the jobs it runs at once; JOB_LEASE_S is each job's lease.

@@ -8,7 +8,7 @@ interface UpstreamErrorOptions {
 
 /**
  * What callers of `OutboundHttpService` catch. Each is an `AppError`, so one that reaches the
- * problem filter becomes the contract's 502 / 504 / 503 + Retry-After (CONTRACT §3). Messages are
+ * problem filter becomes the contract's 502 / 504 / 503 + Retry-After (docs/api.md, Image analysis). Messages are
  * safe for clients: never an upstream's body, a URL or a header; the original error is `cause`.
  */
 export abstract class UpstreamError extends AppError {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RateLimiter } from './rate-limiter.service';
 
 /**
- * Counts the extra addresses of a bulk lookup against `IP_RATE_LIMIT_PER_MINUTE` (CONTRACT §4: a
+ * Counts the extra addresses of a bulk lookup against `IP_RATE_LIMIT_PER_MINUTE` (docs/api.md, IP reputation: a
  * bulk lookup counts each address). The per-user limit has already counted the request as one
  * address; this adds the others to the same counter (the same key, built by the RateLimiter), so
  * single and bulk lookups draw from one budget. A batch that does not fit is refused whole (429

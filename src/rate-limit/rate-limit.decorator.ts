@@ -2,7 +2,7 @@ import { SetMetadata } from '@nestjs/common';
 
 /**
  * Named rate limits beyond the global per-IP one. `auth` counts per client IP, `analysis` and `ip`
- * count per authenticated user. Limits come from configuration (CONTRACT §6).
+ * count per authenticated user. Limits come from configuration (docs/operations.md, Configuration).
  */
 export const RATE_LIMIT_SCOPES = ['auth', 'analysis', 'ip'] as const;
 export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];

@@ -12,7 +12,7 @@ import { RedisCounterStore } from './redis-counter.store';
 import { ResilientCounterStore } from './resilient-counter.store';
 
 /**
- * Rate limits (CONTRACT §1, §6), end to end: the limits, key formats and header names
+ * Rate limits (docs/api.md, Conventions, §6), end to end: the limits, key formats and header names
  * (rate-limits.ts), the sliding window counters (Redis when REDIS_URL is set, so every replica
  * shares them; in process otherwise and while Redis is down), and the RateLimiter the AppGuard
  * and the bulk IP lookup count with.

@@ -21,7 +21,7 @@ type Applicable = Record<RateLimitSubject, readonly RateLimitDefinition[]>;
 const NO_COUNTS: readonly RateLimitCount[] = Object.freeze([]);
 
 /**
- * Counts requests against the limits and answers for them (CONTRACT §1): `X-RateLimit-*` of every
+ * Counts requests against the limits and answers for them (docs/api.md, Conventions): `X-RateLimit-*` of every
  * limit that counted an allowed request, and on a 429 only the refusing limit's own headers
  * (`Remaining: 0`, `Reset` = `Retry-After`) plus `Retry-After`. The AppGuard calls it twice per
  * request — by client address before authentication, by user after — or once for both when the

@@ -14,7 +14,7 @@ export interface RateLimitHeaders {
   reset: string;
 }
 
-/** One configured limit: `limit` hits per sliding window of `windowMs` (CONTRACT §1, §6). */
+/** One configured limit: `limit` hits per sliding window of `windowMs` (docs/api.md, Conventions, §6). */
 export interface RateLimitDefinition {
   name: RateLimitName;
   subject: RateLimitSubject;

@@ -1,4 +1,4 @@
-/** The events a client may subscribe an endpoint to (CONTRACT §3.5). */
+/** The events a client may subscribe an endpoint to (docs/api.md, Webhooks). */
 export const WEBHOOK_EVENT_TYPES = ['analysis.succeeded', 'analysis.failed', 'ip.verdict_changed'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -20,7 +20,7 @@ import { WebhooksService } from './webhooks.service';
 const ENDPOINT_SECRETS: SecretBoxPurpose = { info: 'argus webhook endpoint secrets v1', format: 'v1' };
 
 /**
- * Webhooks (CONTRACT §3.5): endpoints, deliveries, Standard Webhooks signing, SSRF-safe delivery
+ * Webhooks (docs/api.md, Webhooks): endpoints, deliveries, Standard Webhooks signing, SSRF-safe delivery
  * from a database poller (the same with or without Redis). Other rooms import this module and call
  * `WebhookEvents.emit`.
  */

@@ -21,7 +21,7 @@ import { generateSecret } from './webhook-signature';
 /** One event fans out to every endpoint subscribed to it: a bound on what one user can make Argus send. */
 export const MAX_ENDPOINTS_PER_USER = 20;
 
-/** The endpoints and deliveries routes of CONTRACT §3.5. */
+/** The endpoints and deliveries routes of docs/api.md, Webhooks. */
 @Injectable()
 export class WebhooksService {
   private readonly logger = new Logger(WebhooksService.name);

@@ -37,7 +37,7 @@ const EXTERNAL_METRICS = new Set([
   'kube_deployment_status_replicas_available',
 ]);
 
-/** Label names the expressions may use: the app's (CONTRACT §5), the scrape's, kube-state-metrics'. */
+/** Label names the expressions may use: the app's (docs/operations.md), the scrape's, kube-state-metrics'. */
 const KNOWN_LABELS = new Set([
   ...['method', 'route', 'status_code', 'cache', 'result', 'provider', 'outcome', 'model', 'kind', 'key', 'le'],
   ...['connection', 'queue', 'state', 'feed'],
@@ -45,7 +45,7 @@ const KNOWN_LABELS = new Set([
   ...['namespace', 'pod', 'condition', 'owner_kind', 'owner_name', 'deployment'],
 ]);
 
-/** Values fixed by CONTRACT §5 for the enumerated labels. */
+/** Values fixed by docs/operations.md for the enumerated labels. */
 const LABEL_VALUES: Record<string, string[]> = {
   // Upstream calls (success…circuit_open), webhook deliveries (success, retry, failed), jobs (succeeded, failed, released).
   outcome: ['success', 'error', 'timeout', 'rejected', 'circuit_open', 'retry', 'failed', 'succeeded', 'released'],

@@ -9,7 +9,7 @@ import type {
 } from '../analysis.types';
 
 /**
- * One analysis request of one user (its history), and the job that answers it (CONTRACT §3): the
+ * One analysis request of one user (its history), and the job that answers it (docs/api.md, Image analysis): the
  * row is written `queued` when the upload is accepted and is the job's source of truth; a worker
  * takes it `running` under a lease and ends it `succeeded` (with `result`) or `failed` (with
  * `error`). Rows of identical uploads share the stored image through `sha256`; the image bytes live

@@ -9,7 +9,7 @@ export const MAX_DETAILS_BYTES = 16 * 1024;
 export type VisionOutputCheck = { ok: true; result: AnalysisResult } | { ok: false; reason: string };
 
 /**
- * Validates a model's message content against the result schema (CONTRACT §3): JSON with a
+ * Validates a model's message content against the result schema (docs/api.md, Image analysis): JSON with a
  * non-empty `summary` string, `tags` an array of strings, `details` an object. Tags are trimmed,
  * lower-cased and de-duplicated; empty ones are dropped. Anything else is refused with a reason
  * (for logs — never shown to clients).

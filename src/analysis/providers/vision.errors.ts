@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '../../common/errors/app-error';
 
-/** The model answered, twice, with something that is not the result schema (CONTRACT §3: 502). */
+/** The model answered, twice, with something that is not the result schema (docs/api.md, Image analysis: 502). */
 export class InvalidVisionOutputError extends AppError {
   constructor(
     readonly provider: string,

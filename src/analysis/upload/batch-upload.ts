@@ -18,7 +18,7 @@ import { ImageUpload } from './image-upload';
 import { MULTIPART_LIMITS, MULTIPART_OVERHEAD_BYTES } from './image-upload.interceptor';
 import { fileTooLarge, uploadErrorFrom } from './upload-errors';
 
-/** The multipart part name of a batch's files (CONTRACT §3). */
+/** The multipart part name of a batch's files (docs/api.md, Image analysis). */
 export const BATCH_FILES_FIELD = 'files';
 
 /** One file of a batch: its bytes, or why it was refused before any image work (too large). */

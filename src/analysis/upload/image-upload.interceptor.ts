@@ -9,7 +9,7 @@ import { takeUploadedFile } from './image-upload';
 import { FILE_FIELD, fileMissing, fileTooLarge, uploadErrorFrom } from './upload-errors';
 
 /**
- * Every multipart limit (CONTRACT §3; multer leaves most unlimited): one file, at most 5 parts
+ * Every multipart limit (docs/api.md, Image analysis; multer leaves most unlimited): one file, at most 5 parts
  * (the file, `prompt`, `metadata` and slack for clients that add a field), 4 text fields of at most
  * 8 KiB, short field names, 100 header lines per part. `fileSize` comes from MAX_FILE_SIZE_MB.
  */

@@ -29,7 +29,7 @@ interface MiddlewareError {
 
 /**
  * The one place errors become responses: every error, expected or not, leaves as an RFC 9457
- * problem (CONTRACT §1). 5xx bodies say nothing internal; 5xx are reported to Sentry.
+ * problem (docs/api.md, Conventions). 5xx bodies say nothing internal; 5xx are reported to Sentry.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {

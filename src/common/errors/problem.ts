@@ -5,7 +5,7 @@ export interface FieldError {
   message: string;
 }
 
-/** RFC 9457 problem details, as every error response of the API carries them (CONTRACT §1). */
+/** RFC 9457 problem details, as every error response of the API carries them (docs/api.md, Conventions). */
 export interface ProblemDetails {
   type: string;
   title: string;

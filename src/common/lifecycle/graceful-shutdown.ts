@@ -8,7 +8,7 @@ const logger = new Logger('GracefulShutdown');
 const FLUSH_MS = 100;
 
 /**
- * SIGTERM/SIGINT (CONTRACT §5): readiness turns 503, the listener closes so new connections are
+ * SIGTERM/SIGINT (docs/operations.md): readiness turns 503, the listener closes so new connections are
  * refused, requests waiting for a job answer 202 with its Location at once, in-flight requests and
  * running jobs finish (up to `graceMs`); then jobs still running are handed back to the queue,
  * requests still open get an answer where one is possible, Nest's shutdown hooks close the

@@ -7,7 +7,7 @@ import { PROBLEM_CONTENT_TYPE, problemType, titleFor } from '../errors/problem';
 export type Drain = (deadline: number) => Promise<void>;
 
 /**
- * The process's shutdown (CONTRACT §5). `begin()` aborts `signal`: readiness reports 503, requests
+ * The process's shutdown (docs/operations.md). `begin()` aborts `signal`: readiness reports 503, requests
  * waiting for a job answer 202 at once, workers stop taking jobs. `drain(deadline)` then waits for
  * the work registered with `onDrain` (running jobs), and `answerOpenRequests()` answers whatever
  * request is still open when the grace ends, so every request gets an answer where one is possible.

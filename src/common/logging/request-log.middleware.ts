@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Level, Logger } from 'pino';
 import { routeTemplate } from '../route-template';
 
-/** Paths whose requests are logged at debug, not info (CONTRACT §5). */
+/** Paths whose requests are logged at debug, not info (docs/operations.md). */
 const OPERATIONAL_PATH = /^\/(health|metrics|docs)(\/|-json|$|\?)/;
 
 type UserRequest = Request & { user?: { id?: string } };

@@ -5,7 +5,7 @@ import { RequestContext } from '../context/request-context';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Reuses a well-formed incoming `X-Request-ID`, otherwise makes a UUID v4 (CONTRACT §1). */
+/** Reuses a well-formed incoming `X-Request-ID`, otherwise makes a UUID v4 (docs/api.md, Conventions). */
 export function resolveRequestId(header: string | string[] | undefined): string {
   const candidate = Array.isArray(header) ? header[0] : header;
   return candidate !== undefined && REQUEST_ID_PATTERN.test(candidate) ? candidate : randomUUID();

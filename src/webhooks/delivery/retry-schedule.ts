@@ -21,7 +21,7 @@ export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
 /** ± this share of each delay is random, so endpoints that failed together do not retry together. */
 export const JITTER = 0.2;
 
-/** An endpoint whose attempts all failed for this long is disabled (CONTRACT §3.5). */
+/** An endpoint whose attempts all failed for this long is disabled (docs/api.md, Webhooks). */
 export const DISABLE_AFTER_MS = 24 * HOUR;
 
 /** The wait after failed attempt `attempt` (1-based), jittered; undefined when it was the last. */

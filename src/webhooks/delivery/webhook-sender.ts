@@ -4,7 +4,7 @@ import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import { hostOf, PinnedAddress } from './address-guard';
 
-/** At most this much of an answer's body is read and kept (CONTRACT §3.5). */
+/** At most this much of an answer's body is read and kept (docs/api.md, Webhooks). */
 export const RESPONSE_KEEP_BYTES = 1024;
 
 export interface OutgoingDelivery {

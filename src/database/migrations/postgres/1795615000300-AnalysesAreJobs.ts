@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 import { backfillCacheKeys } from '../1795615000300-analysis-cache-keys';
 
 /**
- * Every analysis is a job (CONTRACT §3): a row is written `queued` before the model is asked, and
+ * Every analysis is a job (docs/api.md, Image analysis): a row is written `queued` before the model is asked, and
  * a worker moves it to `running` → `succeeded` | `failed` under a lease. Existing rows were all
  * answered, so they become `succeeded`. `cache_key` makes the table the durable result cache.
  */

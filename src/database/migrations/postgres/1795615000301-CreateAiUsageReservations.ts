@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * One row per analysis that reserved a unit of its user's daily AI quota (CONTRACT §3): reserved at
+ * One row per analysis that reserved a unit of its user's daily AI quota (docs/api.md, Image analysis): reserved at
  * acceptance, then charged or refunded exactly once, keyed by the analysis id.
  */
 export class CreateAiUsageReservations1795615000301 implements MigrationInterface {

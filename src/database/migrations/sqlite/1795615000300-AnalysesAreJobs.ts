@@ -33,7 +33,7 @@ const COPIED = `"id", "user_id", "sha256", "prompt", "metadata", "provider", "mo
   "image_width", "image_height", "image_bytes", "input_tokens", "output_tokens", "cost_usd", "cached", "created_at"`;
 
 /**
- * Every analysis is a job (CONTRACT §3): see the PostgreSQL migration of the same name. SQLite
+ * Every analysis is a job (docs/api.md, Image analysis): see the PostgreSQL migration of the same name. SQLite
  * cannot drop a NOT NULL (on `result`), so the table is rebuilt and its rows copied.
  */
 export class AnalysesAreJobs1795615000300 implements MigrationInterface {

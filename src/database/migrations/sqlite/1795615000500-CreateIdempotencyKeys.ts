@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** CONTRACT §3.6: one row per (user, Idempotency-Key) — an in-flight marker, then the first response. */
+/** docs/api.md, Idempotency keys: one row per (user, Idempotency-Key) — an in-flight marker, then the first response. */
 export class CreateIdempotencyKeys1795615000500 implements MigrationInterface {
   name = 'CreateIdempotencyKeys1795615000500';
 
