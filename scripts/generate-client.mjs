@@ -36,7 +36,9 @@ if (process.argv.includes('--check')) {
     // missing: stale
   }
   if (committed !== text) {
-    console.error('client:generate: clients/typescript/schema.d.ts is stale: run `npm run client:generate` and commit it.');
+    console.error(
+      'client:generate: clients/typescript/schema.d.ts is stale: run `npm run client:generate` and commit it.',
+    );
     process.exit(1);
   }
   console.log('client:generate: clients/typescript/schema.d.ts matches openapi.json');
