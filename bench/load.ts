@@ -6,8 +6,14 @@
  *   2 % logins (bcrypt at BCRYPT_COST), 55 % cached IP lookups (a hot set), 25 % uncached IP
  *   lookups (AbuseIPDB fake, ~60 ms), 18 % image uploads (OpenAI fake, ~800 ms; 4 in 5 repeat a
  *   recent image and are answered from cache).
- * Prints throughput, p50/p95/p99 and errors overall and per kind, upstream calls and the cache
+ * Prints throughput, p50/p95/p99/max and errors overall and per kind, upstream calls and the cache
  * hit ratio. LOAD_SAMPLE_RSS_S samples the server's RSS (a soak: LOAD_DURATION_S=600).
+ *
+ * Jobs: LOAD_AI_DELAY_MS sets the OpenAI fake's latency (default 800; the issue's target runs 5000),
+ * LOAD_PREFER the uploads' `Prefer` header (e.g. `respond-async`: uploads answer 202 at once and the
+ * jobs finish after), LOAD_WORKERS starts that many extra `ARGUS_ROLE=worker` processes beside the
+ * server (which then runs `ARGUS_ROLE=api`; needs LOAD_DATABASE_URL and LOAD_REDIS_URL). The queue
+ * depth is printed every 5 s, and at the end how long the remaining jobs took to finish.
  *
  * Argus runs from dist/ (build first) with PostgreSQL and Redis when LOAD_DATABASE_URL /
  * LOAD_REDIS_URL are given, else SQLite and in-process. Limits are raised: this measures capacity,
@@ -31,6 +37,9 @@ const PORT = Number(process.env.LOAD_PORT ?? 4201);
 const BASE = `http://127.0.0.1:${PORT}`;
 const PASSWORD = 'load-test-password-123';
 const USERS = 20;
+const AI_DELAY_MS = Number(process.env.LOAD_AI_DELAY_MS ?? 800);
+const PREFER = process.env.LOAD_PREFER;
+const WORKERS = Number(process.env.LOAD_WORKERS ?? 0);
 
 type Kind = 'login' | 'ip-cached' | 'ip-fresh' | 'upload';
 const MIX: [Kind, number][] = [
@@ -117,34 +126,49 @@ async function metricSum(name: string, labels: string): Promise<number> {
     .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
+/** Unfinished jobs, as the server reports them (table-wide, refreshed every 5 s). */
+async function queueDepth(): Promise<{ waiting: number; active: number }> {
+  return {
+    waiting: await metricSum('argus_queue_depth', 'state="waiting"'),
+    active: await metricSum('argus_queue_depth', 'state="active"'),
+  };
+}
+
 async function main(): Promise<void> {
   const openai = new OpenAiFake();
   const abuse = new AbuseIpDbFake({ validKeys: ['load-key'], dailyLimit: 10_000_000 });
   await Promise.all([openai.start(), abuse.start()]);
-  openai.delay(800);
+  openai.delay(AI_DELAY_MS);
   abuse.delay(60);
 
   const dataDir = mkdtempSync(join(tmpdir(), 'argus-load-'));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    ...ARGUS_BENCH_ENV,
+    DATA_DIR: dataDir,
+    BCRYPT_COST: process.env.BCRYPT_COST ?? '12',
+    AI_PROVIDER: 'openai',
+    OPENAI_API_KEY: openai.apiKey,
+    OPENAI_BASE_URL: `${openai.url}/v1`,
+    ABUSEIPDB_API_KEY: 'load-key',
+    ABUSEIPDB_BASE_URL: `${abuse.url}/api/v2`,
+    ...(process.env.LOAD_DATABASE_URL ? { DATABASE_URL: process.env.LOAD_DATABASE_URL } : {}),
+    ...(process.env.LOAD_REDIS_URL
+      ? { REDIS_URL: process.env.LOAD_REDIS_URL, REDIS_KEY_PREFIX: `load-${Date.now()}:` }
+      : {}),
+  };
   const server = spawn(process.execPath, ['dist/main.js'], {
     cwd: ROOT,
     stdio: 'ignore',
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...ARGUS_BENCH_ENV,
-      PORT: String(PORT),
-      DATA_DIR: dataDir,
-      BCRYPT_COST: process.env.BCRYPT_COST ?? '12',
-      AI_PROVIDER: 'openai',
-      OPENAI_API_KEY: openai.apiKey,
-      OPENAI_BASE_URL: `${openai.url}/v1`,
-      ABUSEIPDB_API_KEY: 'load-key',
-      ABUSEIPDB_BASE_URL: `${abuse.url}/api/v2`,
-      ...(process.env.LOAD_DATABASE_URL ? { DATABASE_URL: process.env.LOAD_DATABASE_URL } : {}),
-      ...(process.env.LOAD_REDIS_URL
-        ? { REDIS_URL: process.env.LOAD_REDIS_URL, REDIS_KEY_PREFIX: `load-${Date.now()}:` }
-        : {}),
-    },
+    env: { ...env, PORT: String(PORT), ...(WORKERS > 0 ? { ARGUS_ROLE: 'api' } : {}) },
   });
+  const workers = Array.from({ length: WORKERS }, (_, i) =>
+    spawn(process.execPath, ['dist/main.js'], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      env: { ...env, PORT: String(PORT + 1 + i), ARGUS_ROLE: 'worker' },
+    }),
+  );
 
   try {
     await waitForReady();
@@ -191,7 +215,8 @@ async function main(): Promise<void> {
             const index = fresh ? nextNewImage - 1 : Math.floor(Math.random() * nextNewImage);
             const form = new FormData();
             form.append('file', new Blob([images[index]], { type: 'image/jpeg' }), 'photo.jpg');
-            res = await fetch(`${BASE}/v1/analyses`, { method: 'POST', headers: auth, body: form });
+            const headers = PREFER ? { ...auth, Prefer: PREFER } : auth;
+            res = await fetch(`${BASE}/v1/analyses`, { method: 'POST', headers, body: form });
             break;
           }
         }
@@ -204,6 +229,12 @@ async function main(): Promise<void> {
 
     const samples: Promise<Sample>[] = [];
     const rss: { t: number; mb: number }[] = [];
+    const depth: string[] = [];
+    const sampleDepth = setInterval(() => {
+      void queueDepth().then((d) =>
+        depth.push(`${Math.round((Date.now() - started) / 1000)}s:${d.waiting}+${d.active}`),
+      );
+    }, 5000);
     const started = Date.now();
     const total = RATE * DURATION_S;
     let lastRss = -Infinity;
@@ -219,6 +250,12 @@ async function main(): Promise<void> {
     }
     const done = await Promise.all(samples);
     const elapsedS = (Date.now() - started) / 1000;
+    // The jobs accepted last finish after the load stops: how long until the queue is empty.
+    for (let d = await queueDepth(); d.waiting + d.active > 0; d = await queueDepth()) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    const drainedS = (Date.now() - started) / 1000 - elapsedS;
+    clearInterval(sampleDepth);
 
     const hits = await metricSum('argus_cache_requests_total', 'result="hit"');
     const misses = await metricSum('argus_cache_requests_total', 'result="miss"');
@@ -232,6 +269,7 @@ async function main(): Promise<void> {
         'p50 ms': Math.round(percentile(ms, 50)),
         'p95 ms': Math.round(percentile(ms, 95)),
         'p99 ms': Math.round(percentile(ms, 99)),
+        'max ms': Math.round(ms[ms.length - 1] ?? NaN),
         'error %': set.length ? Number(((100 * errors.length) / set.length).toFixed(2)) : 0,
         statuses: [...new Set(errors.map((sample) => sample.status))].join(' '),
       };
@@ -245,13 +283,20 @@ async function main(): Promise<void> {
     console.log(
       `cache hit ratio: ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)} % (${hits} hits, ${misses} misses)`,
     );
+    console.log(`queue depth (waiting+active) every 5 s: ${depth.join(' ')}`);
+    const succeeded = await metricSum('argus_jobs_total', 'outcome="succeeded"');
+    const failed = await metricSum('argus_jobs_total', 'outcome="failed"');
+    console.log(
+      `jobs: ${succeeded} succeeded, ${failed} failed on the server's process${WORKERS > 0 ? ' (the workers count theirs)' : ''}; ` +
+        `the queue was empty ${drainedS.toFixed(1)} s after the load stopped`,
+    );
     if (rss.length > 0) {
       console.log(`RSS MB every ${SAMPLE_RSS_S} s: ${rss.map((point) => point.mb).join(' ')}`);
       console.log(`RSS start ${rss[0].mb} MB, end ${rss[rss.length - 1].mb} MB`);
     }
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    for (const child of [server, ...workers]) child.kill('SIGTERM');
+    await Promise.all([server, ...workers].map((child) => new Promise((resolve) => child.once('exit', resolve))));
     await Promise.all([openai.close(), abuse.close()]);
     rmSync(dataDir, { recursive: true, force: true });
   }
