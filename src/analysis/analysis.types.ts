@@ -27,8 +27,6 @@ export type AnalysisMetadata = Record<string, string | number | boolean>;
 /** Where an analysis's job stands (docs/api.md, Image analysis): `queued` → `running` → `succeeded` | `failed`. */
 export type AnalysisStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
-export const TERMINAL_STATUSES: readonly AnalysisStatus[] = ['succeeded', 'failed'];
-
 export function isTerminal(status: AnalysisStatus): boolean {
   return status === 'succeeded' || status === 'failed';
 }

@@ -175,6 +175,6 @@ export class BullMqJobRunner implements ManagedJobRunner {
  * and BullMQ keeps one job per id: a doorbell of its own per attempt lets the job be taken up as
  * soon as its lease (JOB_LEASE_S) has expired. The row's claim still lets one delivery run it.
  */
-export function doorbellId(id: string, attempts: number): string {
+function doorbellId(id: string, attempts: number): string {
   return attempts === 0 ? id : `${id}.${attempts}`;
 }
