@@ -120,23 +120,7 @@ export interface LimitSettings {
   analysisCacheTtlMs: number;
 }
 
-/** The near-duplicate cache (docs/api.md, "Near-duplicates"). */
-export interface NearDuplicateSettings {
-  /** NEAR_DUPLICATE_MAX_DISTANCE: perceptual-hash bits a near-duplicate may differ by; 0 turns it off. */
-  maxDistance: number;
-}
-
-/** Moderation of every analysis (docs/api.md, "Moderation"). */
-export interface ModerationSettings {
-  /** MODERATION_PROVIDER: the shipped classifier (`local`) or OpenAI's moderation endpoint. */
-  provider: 'local' | 'openai';
-  /** MODERATION_REVIEW_AT: a category score at or above this asks for review. */
-  reviewAt: number;
-  /** MODERATION_REJECT_AT: a category score at or above this rejects. */
-  rejectAt: number;
-}
-
-/** Where a process spends itself (CONTRACT §3 "Workers", §6). */
+/** Where a process spends itself (docs/api.md, Image analysis "Workers", §6). */
 export interface JobSettings {
   /** ARGUS_ROLE: `all` serves the API and runs jobs; `api` only serves; `worker` only runs jobs (and answers health and metrics). */
   role: 'all' | 'api' | 'worker';
@@ -153,6 +137,22 @@ export interface AnalysisSettings {
   batchMaxFiles: number;
   /** ANALYSIS_CACHE_SCOPE: `global` shares answers between users, `user` answers only from the caller's own. */
   cacheScope: 'global' | 'user';
+}
+
+/** The near-duplicate cache (docs/api.md, "Near-duplicates"). */
+export interface NearDuplicateSettings {
+  /** NEAR_DUPLICATE_MAX_DISTANCE: perceptual-hash bits a near-duplicate may differ by; 0 turns it off. */
+  maxDistance: number;
+}
+
+/** Moderation of every analysis (docs/api.md, "Moderation"). */
+export interface ModerationSettings {
+  /** MODERATION_PROVIDER: the shipped classifier (`local`) or OpenAI's moderation endpoint. */
+  provider: 'local' | 'openai';
+  /** MODERATION_REVIEW_AT: a category score at or above this asks for review. */
+  reviewAt: number;
+  /** MODERATION_REJECT_AT: a category score at or above this rejects. */
+  rejectAt: number;
 }
 
 export interface SentrySettings {

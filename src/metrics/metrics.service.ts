@@ -30,7 +30,7 @@ export interface QueueDepth {
 
 /**
  * The one Prometheus registry of the process and the typed API other modules record through.
- * Metric names are fixed by CONTRACT §5; nothing else in the code base names a metric.
+ * Metric names are fixed by docs/operations.md; nothing else in the code base names a metric.
  */
 @Injectable()
 export class MetricsService {
@@ -108,29 +108,6 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  private readonly ipFeedEntries = new Gauge({
-    name: 'argus_ip_feed_entries',
-    help: 'Networks in each IP feed as last swapped in (0 until a copy is loaded)',
-    labelNames: ['feed'] as const,
-    registers: [this.registry],
-  });
-
-  /** When each IP feed was last confirmed current (a 200 or a 304), epoch ms. */
-  private readonly ipFeedCheckedAt = new Map<string, number>();
-
-  private readonly ipFeedAge = new Gauge({
-    name: 'argus_ip_feed_age_seconds',
-    help: 'Seconds since each IP feed was last fetched or confirmed unchanged (absent: never)',
-    labelNames: ['feed'] as const,
-    registers: [this.registry],
-    collect: () => {
-      const now = Date.now();
-      for (const [feed, checkedAt] of this.ipFeedCheckedAt) {
-        this.ipFeedAge.set({ feed }, Math.max(0, Math.round((now - checkedAt) / 1000)));
-      }
-    },
-  });
-
   private readonly jobs = new Counter({
     name: 'argus_jobs_total',
     help: 'Job runs by queue and outcome (released: handed back to the queue at shutdown)',
@@ -158,6 +135,29 @@ export class MetricsService {
     help: 'Age of the oldest unfinished job by queue',
     labelNames: ['queue'] as const,
     registers: [this.registry],
+  });
+
+  private readonly ipFeedEntries = new Gauge({
+    name: 'argus_ip_feed_entries',
+    help: 'Networks in each IP feed as last swapped in (0 until a copy is loaded)',
+    labelNames: ['feed'] as const,
+    registers: [this.registry],
+  });
+
+  /** When each IP feed was last confirmed current (a 200 or a 304), epoch ms. */
+  private readonly ipFeedCheckedAt = new Map<string, number>();
+
+  private readonly ipFeedAge = new Gauge({
+    name: 'argus_ip_feed_age_seconds',
+    help: 'Seconds since each IP feed was last fetched or confirmed unchanged (absent: never)',
+    labelNames: ['feed'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const now = Date.now();
+      for (const [feed, checkedAt] of this.ipFeedCheckedAt) {
+        this.ipFeedAge.set({ feed }, Math.max(0, Math.round((now - checkedAt) / 1000)));
+      }
+    },
   });
 
   /** Each watched Redis connection (by connection name) and how to tell whether it is ready. */
@@ -223,12 +223,6 @@ export class MetricsService {
     this.webhookDeliveries.inc({ outcome });
   }
 
-  /** An IP feed's state: its entries now, and when it was last confirmed current (if ever). */
-  setIpFeed(feed: string, entries: number, checkedAt: number | undefined): void {
-    this.ipFeedEntries.set({ feed }, entries);
-    if (checkedAt !== undefined) this.ipFeedCheckedAt.set(feed, checkedAt);
-  }
-
   /** A job run ended; `seconds` (accepted → terminal) only for terminal outcomes. */
   recordJob(queue: string, outcome: JobOutcome, seconds?: number): void {
     this.jobs.inc({ queue, outcome });
@@ -246,6 +240,12 @@ export class MetricsService {
     this.queueDepth.set({ queue, state: 'active' }, depth.active);
     this.queueDepth.set({ queue, state: 'delayed' }, depth.delayed);
     this.queueOldestAge.set({ queue }, depth.oldestAgeSeconds);
+  }
+
+  /** An IP feed's state: its entries now, and when it was last confirmed current (if ever). */
+  setIpFeed(feed: string, entries: number, checkedAt: number | undefined): void {
+    this.ipFeedEntries.set({ feed }, entries);
+    if (checkedAt !== undefined) this.ipFeedCheckedAt.set(feed, checkedAt);
   }
 
   /**
