@@ -16,7 +16,9 @@ const tsJestWithSwaggerPlugin = [
 
 /** @type {import('jest').Config} */
 module.exports = {
-  testTimeout: 30000,
+  // One value for both projects (Jest reads testTimeout once, not per project): e2e files boot
+  // the app, its models and fakes on two shared cores.
+  testTimeout: 60000,
   // A straggling socket in one suite must not hang CI after every test has reported.
   forceExit: true,
   projects: [
@@ -37,7 +39,6 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform: { '^.+\\.ts$': tsJestWithSwaggerPlugin },
-      testTimeout: 60000,
     },
   ],
 };
