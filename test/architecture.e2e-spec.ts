@@ -55,3 +55,40 @@ describe('the rate-limit room', () => {
     expect(offenders.map((file) => relative('.', file))).toEqual([]);
   });
 });
+
+describe('the rooms of src/', () => {
+  /** Which room each room's production code imports (a room: the first folder under src/). */
+  function roomImports(): Map<string, Set<string>> {
+    const arrows = new Map<string, Set<string>>();
+    for (const file of sourceFiles('src').filter((f) => !f.endsWith('.spec.ts'))) {
+      const parts = file.split('/');
+      if (parts.length < 3) continue; // main.ts, app.module.ts … sit above every room
+      const from = parts[1];
+      for (const [, spec] of code(file).matchAll(/from\s+'(\.[^']+)'/g)) {
+        const target = join(ROOT, file, '..', spec).slice(ROOT.length + 1).split(sep);
+        const to = target[0] === 'src' && target.length > 2 ? target[1] : undefined;
+        if (to && to !== from) arrows.set(from, (arrows.get(from) ?? new Set()).add(to));
+      }
+    }
+    return arrows;
+  }
+
+  it('import each other without a cycle, so the arrows read top-down (docs/architecture.md)', () => {
+    const arrows = roomImports();
+    const cycles: string[] = [];
+    const visit = (room: string, path: string[]) => {
+      for (const next of arrows.get(room) ?? []) {
+        if (path.includes(next)) cycles.push([...path.slice(path.indexOf(next)), next].join(' → '));
+        else visit(next, [...path, next]);
+      }
+    };
+    for (const room of arrows.keys()) visit(room, [room]);
+    expect(arrows.get('metrics')).toEqual(new Set(['common']));
+    expect([...new Set(cycles)]).toEqual([]);
+  });
+
+  it('has no @Global() module but configuration and the logger (a module lists what it uses)', () => {
+    const globals = sourceFiles('src').filter((file) => /@Global\(\)/.test(code(file)));
+    expect(globals).toEqual([]);
+  });
+});

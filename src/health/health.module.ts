@@ -6,11 +6,12 @@ import { RedisModule } from '../redis/redis.module';
 import { ApiKeyExpiryMonitor } from './api-key-expiry.monitor';
 import { HealthController } from './health.controller';
 import { HealthDetailsService } from './health-details.service';
+import { MetricsController } from './metrics.controller';
 
-/** Terminus checks, and the monitors that watch the deployment (provider key expiry). */
+/** Operations endpoints: Terminus checks, GET /metrics, and the provider key-expiry monitor. */
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), CommonModule, MetricsModule, RedisModule],
-  controllers: [HealthController],
+  controllers: [HealthController, MetricsController],
   providers: [HealthDetailsService, ApiKeyExpiryMonitor],
 })
 export class HealthModule {}

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
-import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
-/** The Prometheus registry (MetricsService) and GET /metrics. */
+/**
+ * The Prometheus registry every room records through. It depends on nothing but config and
+ * common, so every room may import it; `GET /metrics`, which needs the auth and rate-limit rooms,
+ * is served by the health room beside the probes.
+ */
 @Module({
-  controllers: [MetricsController],
   providers: [MetricsService],
   exports: [MetricsService],
 })

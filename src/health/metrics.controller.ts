@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { bearerToken } from '../auth/bearer-token';
 import { Public } from '../common/decorators/public.decorator';
 import { AppConfig } from '../config/config.types';
-import { MetricsService } from './metrics.service';
+import { MetricsService } from '../metrics/metrics.service';
 
 @ApiExcludeController()
 @Public()
