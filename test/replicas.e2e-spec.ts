@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { OpenAiFake } from './fakes/openai-fake';
 import { freshPublicIp, ipPath } from './ip-test-kit';
 import { bearer, registerUser } from './support/auth';
+import { IpEnrichmentService } from '../src/ip/enrichment/ip-enrichment.service';
 import { createTestApp, servicesMode, TestApp } from './support/test-app';
 
 /**
@@ -29,6 +30,9 @@ describeServices('two replicas sharing PostgreSQL and Redis', () => {
     };
     a = await createTestApp(env);
     b = await createTestApp(env, { shareWith: a });
+    // The IP datasets load on the event loop after boot (~2 s of CPU, longer on busy cores): let that
+    // finish first, or Redis calls made meanwhile time out and single-flight falls back per process.
+    await Promise.all([a, b].map((replica) => replica.app.get(IpEnrichmentService).ready()));
   });
   afterAll(async () => {
     await b?.close();
