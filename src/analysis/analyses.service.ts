@@ -9,7 +9,7 @@ import { JobEvents } from '../jobs/job-events';
 import { QuotaService } from '../quota/quota.service';
 import { RateLimiter } from '../rate-limit/rate-limiter.service';
 import { IMAGE_STORE, ImageStore } from '../storage/image-store';
-import { decodeCursor, encodeCursor } from './analysis-cursor';
+import { decodeCursor, encodeCursor } from '../common/pagination/keyset-cursor';
 import { AnalysisIntake, AnalysisRequest } from './analysis-intake';
 import { parseAnalysisMetadata } from './analysis-metadata';
 import { ANALYSIS_QUEUE } from './analysis-outcomes';

@@ -13,7 +13,7 @@ import { WebhookEndpoint } from './entities/webhook-endpoint.entity';
 import { WebhookDeliveriesRepository } from './repositories/webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './repositories/webhook-endpoints.repository';
 import { SecretBox } from '../common/crypto/secret-box';
-import { decodeCursor, encodeCursor } from './webhook-cursor';
+import { decodeCursor, encodeCursor } from '../common/pagination/keyset-cursor';
 import { WEBHOOK_TEST_EVENT } from './webhook-events';
 import { WebhookEvents } from './webhook-events.service';
 import { generateSecret } from './webhook-signature';

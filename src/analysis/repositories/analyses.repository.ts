@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, In, QueryResult, Repository } from 'typeorm';
 import { atomically, AtomicWork, sqlStep } from '../../database/atomic';
 import type { JobStore, QueueStats, StrandedJob } from '../../jobs/job-queue';
-import type { AnalysisCursor } from '../analysis-cursor';
+import type { KeysetCursor } from '../../common/pagination/keyset-cursor';
 import type { AnalysisModeration, AnalysisResult, AnalysisUsage, StoredAnalysisProblem } from '../analysis.types';
 import { Analysis } from '../entities/analysis.entity';
 import type { ImageFingerprint } from '../near-duplicate/image-fingerprint';
@@ -131,7 +131,7 @@ export class AnalysesRepository implements JobStore<Analysis> {
   }
 
   /** Up to `take` of the user's analyses older than `after`, newest first (keyset pagination). */
-  listByUser(userId: string, after: AnalysisCursor | undefined, take: number): Promise<Analysis[]> {
+  listByUser(userId: string, after: KeysetCursor | undefined, take: number): Promise<Analysis[]> {
     const query = this.analyses.createQueryBuilder('analysis').where('analysis.userId = :userId', { userId });
     if (after) {
       query.andWhere('(analysis.createdAt < :createdAt OR (analysis.createdAt = :createdAt AND analysis.id < :id))', {

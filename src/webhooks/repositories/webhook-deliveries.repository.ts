@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, LessThan, QueryResult, Repository } from 'typeorm';
 import { DeliveryStatus, WebhookDelivery } from '../entities/webhook-delivery.entity';
-import type { WebhookCursor } from '../webhook-cursor';
+import type { KeysetCursor } from '../../common/pagination/keyset-cursor';
 import type { WebhookDeliveryType } from '../webhook-events';
 
 export type NewDelivery = Pick<WebhookDelivery, 'endpointId' | 'eventType' | 'dedupeKey' | 'payload'>;
@@ -66,7 +66,7 @@ export class WebhookDeliveriesRepository {
   }
 
   /** Up to `take` of the endpoint's deliveries older than `after`, newest first. */
-  listByEndpoint(endpointId: string, after: WebhookCursor | undefined, take: number): Promise<WebhookDelivery[]> {
+  listByEndpoint(endpointId: string, after: KeysetCursor | undefined, take: number): Promise<WebhookDelivery[]> {
     const query = this.deliveries
       .createQueryBuilder('delivery')
       .where('delivery.endpointId = :endpointId', { endpointId });

@@ -1,5 +1,8 @@
-/** A position in a user's history: the last item of a page, in (createdAt, id) order. */
-export interface AnalysisCursor {
+/**
+ * A position in a list ordered by (createdAt, id), newest first: the last item of a page. One format
+ * for every paged list (analyses, webhook deliveries), opaque to clients.
+ */
+export interface KeysetCursor {
   createdAt: Date;
   id: string;
 }
@@ -10,12 +13,12 @@ const MAX_ENCODED_LENGTH = 128;
 const MAX_TIMESTAMP_MS = 253_402_300_799_999;
 
 /** Opaque to clients: base64url of `<epoch ms>.<uuid>`. */
-export function encodeCursor({ createdAt, id }: AnalysisCursor): string {
+export function encodeCursor({ createdAt, id }: KeysetCursor): string {
   return Buffer.from(`${createdAt.getTime()}.${id}`, 'utf8').toString('base64url');
 }
 
 /** The cursor, or undefined when `encoded` is not one this API issued. */
-export function decodeCursor(encoded: string): AnalysisCursor | undefined {
+export function decodeCursor(encoded: string): KeysetCursor | undefined {
   if (encoded.length > MAX_ENCODED_LENGTH || !/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
   const match = /^(\d{1,15})\.(.+)$/.exec(Buffer.from(encoded, 'base64url').toString('utf8'));
   if (!match || !UUID.test(match[2])) return undefined;

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from './analysis-cursor';
+import { decodeCursor, encodeCursor } from './keyset-cursor';
 
 describe('analysis cursor', () => {
   const cursor = { createdAt: new Date('2030-06-01T12:00:00.123Z'), id: '0b7e4f0e-6a53-4c1e-9a57-3f1f8f0f2d11' };
