@@ -18,13 +18,23 @@ export class QuotaExhausted extends Error {
   }
 }
 
+/**
+ * The daily limit of the user `:userId`, in SQL (PostgreSQL and SQLite): their own
+ * `users.daily_limit`, else `:limit` (AI_DAILY_LIMIT_PER_USER).
+ */
+const LIMIT_OF_USER = `COALESCE((SELECT "daily_limit" FROM "users" WHERE "id" = :userId), :limit)`;
+
 export interface QuotaUsage {
   analysesToday: number;
   dailyLimit: number;
 }
 
 /**
- * Per-user daily quota of upstream AI analyses (AI_DAILY_LIMIT_PER_USER, per UTC day).
+ * Per-user daily quota of upstream AI analyses, per UTC day: the account's own limit
+ * (`users.daily_limit`, set by an admin with `PATCH /v1/admin/users/:id`) or, when it has none,
+ * AI_DAILY_LIMIT_PER_USER. 0 means no upstream analysis at all. The limit is read inside the same
+ * statement that counts (a sub-select), so a change applies to the very next reservation, on every
+ * replica, and what `usageToday` reports is what is enforced.
  *
  * Kept in the `ai_usage` table only, with no Redis layer: the count must survive restarts and be
  * shared by replicas, which the database already gives; one conditional upsert is atomic in both
@@ -43,15 +53,26 @@ export class QuotaService {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectRepository(AiUsage) private readonly usage: Repository<AiUsage>,
+    // Unused since usage and limit are read in one statement; kept so the constructor stays as callers know it.
+    @InjectRepository(AiUsage) _usage: Repository<AiUsage>,
     config: ConfigService<AppConfig, true>,
   ) {
     this.dailyLimit = config.get('limits.aiDailyPerUser', { infer: true });
   }
 
+  /** Today's count and the limit that applies to the user (their own, else AI_DAILY_LIMIT_PER_USER). */
   async usageToday(userId: string, at: Date = new Date()): Promise<QuotaUsage> {
-    const row = await this.usage.findOneBy({ userId, day: utcDay(at) });
-    return { analysesToday: row?.count ?? 0, dailyLimit: this.dailyLimit };
+    const [row] = await this.run<{ count: number | string | null; daily_limit: number | string }>(
+      `SELECT (SELECT "count" FROM "ai_usage" WHERE "user_id" = :userId AND "day" = :day) AS "count",
+              ${LIMIT_OF_USER} AS "daily_limit"`,
+      { userId, day: utcDay(at), limit: this.dailyLimit },
+    );
+    return { analysesToday: Number(row?.count ?? 0), dailyLimit: Number(row?.daily_limit ?? this.dailyLimit) };
+  }
+
+  /** The daily limit that applies to the user now: their own, else AI_DAILY_LIMIT_PER_USER. */
+  async dailyLimitOf(userId: string): Promise<number> {
+    return (await this.usageToday(userId)).dailyLimit;
   }
 
   /**
@@ -59,7 +80,6 @@ export class QuotaService {
    * atomic statement (concurrent calls can never overshoot). False when the quota is used up.
    */
   async tryConsume(userId: string, at: Date = new Date()): Promise<boolean> {
-    if (this.dailyLimit <= 0) return false;
     const { sql, params } = this.consumeStep(userId, utcDay(at));
     return (await this.run(sql, params ?? {})).length === 1;
   }
@@ -82,7 +102,6 @@ export class QuotaService {
    * reserves nothing more). Throws QuotaExhausted, rolling the unit back, when none is left today.
    */
   *reserveSteps(analysisId: string, userId: string, at: Date): AtomicWork<boolean> {
-    if (this.dailyLimit <= 0) throw new QuotaExhausted();
     const day = utcDay(at);
     const inserted = yield sqlStep(
       `INSERT INTO "ai_usage_reservations" ("analysis_id", "user_id", "day", "state", "created_at")
@@ -167,12 +186,17 @@ export class QuotaService {
     return secondsUntilNextUtcDay(at);
   }
 
-  /** Counts one unit for the user's `day` when under the limit; yields the new count, or no row. */
+  /**
+   * Counts one unit for the user's `day` when under the user's limit (LIMIT_OF_USER); yields the
+   * new count, or no row. One statement: the first unit of the day is inserted only under a limit
+   * above 0, a later one only below the limit, so concurrent calls never overshoot it.
+   */
   private consumeStep(userId: string, day: string) {
     return sqlStep(
-      `INSERT INTO "ai_usage" ("user_id", "day", "count") VALUES (:userId, :day, 1)
+      `INSERT INTO "ai_usage" ("user_id", "day", "count")
+       SELECT :userId, :day, 1 WHERE ${LIMIT_OF_USER} > 0
        ON CONFLICT ("user_id", "day") DO UPDATE SET "count" = "ai_usage"."count" + 1
-       WHERE "ai_usage"."count" < :limit
+       WHERE "ai_usage"."count" < ${LIMIT_OF_USER}
        RETURNING "count"`,
       { userId, day, limit: this.dailyLimit },
     );
