@@ -36,6 +36,10 @@ export class TextReader {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // The memory pattern pre-plans one block per input shape and the arena keeps every such block:
+      // bench:vision's RSS grew ~110 MB more with it (OCR alone, 960 px), for no CPU saved. The arena
+      // itself stays: without it every run page-faults its buffers in again (+60–90 ms CPU per image).
+      enableMemPattern: false,
     };
     const files = MODEL_FILES.paddleOcr;
     const [detector, recogniser, dictionary] = await Promise.all([
