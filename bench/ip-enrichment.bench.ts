@@ -1,15 +1,22 @@
 /**
  * `npm run bench:ip-enrichment` — the offline IP enrichment (docs/performance.md):
- *   - load time of the four shipped CSV files (IPv4 + IPv6 ASN and country ranges);
+ *   - load time of the four shipped CSV files (IPv4 + IPv6 ASN and country ranges), as the service
+ *     loads them (`worker`: parsed in a worker thread, typed arrays transferred back) and on the
+ *     main thread (`inThread`: IpEnrichmentData.load, how the service loaded them before);
+ *   - the event loop's longest stall during that load (perf_hooks.monitorEventLoopDelay, max, at
+ *     10 ms resolution; also the longest gap between two 10 ms setInterval ticks): what a request
+ *     arriving in that window waits at worst;
  *   - memory: heap + array buffers after a forced GC, before and after the load (run with
  *     --expose-gc, which the npm script passes), and the typed arrays' own size;
  *   - lookups per second over 1 000 000 random public IPv4 addresses and 200 000 random IPv6
  *     addresses inside 2000::/3 (each lookup returns asn, asOrg, network, country, usageType).
  * In process, no server: this measures the data structure, not the HTTP stack.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { enrichmentFiles } from '../src/ip/enrichment/enrichment-files';
 import { HOSTING_ASNS } from '../src/ip/enrichment/hosting-asns';
 import { IpEnrichmentData } from '../src/ip/enrichment/ip-enrichment-data';
+import { loadInWorker } from '../src/ip/enrichment/ip-enrichment-loader';
 
 const V4_LOOKUPS = Number(process.env.BENCH_ENRICH_V4 ?? 1_000_000);
 const V6_LOOKUPS = Number(process.env.BENCH_ENRICH_V6 ?? 200_000);
@@ -52,18 +59,56 @@ function rate(
   };
 }
 
-async function main(): Promise<void> {
-  const before = memoryMb();
+async function timedLoad(load: () => Promise<IpEnrichmentData>) {
   const started = performance.now();
-  const loadCpu = process.cpuUsage();
-  const data = await IpEnrichmentData.load(
-    enrichmentFiles(undefined),
-    HOSTING_ASNS.map(([asn]) => asn),
-  );
-  const loadMs = Math.round(performance.now() - started);
-  const { user, system } = process.cpuUsage(loadCpu);
-  const loadCpuMs = Math.round((user + system) / 1000);
+  const cpu = process.cpuUsage();
+  const watched = await watchingEventLoop(load);
+  const { user, system } = process.cpuUsage(cpu);
+  return {
+    data: watched.value,
+    result: {
+      ms: Math.round(performance.now() - started),
+      cpuMs: Math.round((user + system) / 1000),
+      maxEventLoopStallMs: watched.maxStallMs,
+      maxTickGapMs: watched.maxTickGapMs,
+    },
+  };
+}
+
+/** Runs `work` while watching the event loop: its longest stall (histogram max) and longest tick gap, in ms. */
+async function watchingEventLoop<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; maxStallMs: number; maxTickGapMs: number }> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  let last = performance.now();
+  let maxTickGapMs = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxTickGapMs = Math.max(maxTickGapMs, now - last);
+    last = now;
+  }, 10);
+  histogram.enable();
+  try {
+    const value = await work();
+    const now = performance.now();
+    maxTickGapMs = Math.max(maxTickGapMs, now - last);
+    return { value, maxStallMs: Math.round(histogram.max / 1e6), maxTickGapMs: Math.round(maxTickGapMs) };
+  } finally {
+    histogram.disable();
+    clearInterval(ticker);
+  }
+}
+
+async function main(): Promise<void> {
+  const files = enrichmentFiles(undefined);
+  const hosting = HOSTING_ASNS.map(([asn]) => asn);
+  // As the service loads (a worker thread, arrays transferred back), then on this thread (as before
+  // the worker) for comparison: time, CPU of this process (the worker's included) and stalls.
+  const before = memoryMb();
+  const worker = await timedLoad(() => loadInWorker(files, hosting));
   const after = memoryMb();
+  const inThread = await timedLoad(() => IpEnrichmentData.load(files, hosting));
+  const data = worker.data;
 
   const v4 = Array.from({ length: V4_LOOKUPS }, randomV4);
   const v6 = Array.from({ length: V6_LOOKUPS }, randomV6);
@@ -73,8 +118,7 @@ async function main(): Promise<void> {
 
   const result = {
     node: process.version,
-    loadMs,
-    loadCpuMs,
+    load: { worker: worker.result, inThread: inThread.result },
     memoryMb: Math.round((after - before) * 10) / 10,
     typedArraysMb: Math.round((data.stats.bytes / 1024 / 1024) * 10) / 10,
     stats: data.stats,

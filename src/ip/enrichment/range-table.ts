@@ -1,3 +1,12 @@
+/** A RangeTable's typed arrays, as posted from the loading worker (each owns its own ArrayBuffer). */
+export interface RangeTableArrays {
+  words: 1 | 4;
+  starts: Uint32Array;
+  ends: Uint32Array;
+  values: Uint32Array;
+  size: number;
+}
+
 /**
  * Sorted, non-overlapping address ranges with one small integer value each, searched by binary
  * search. Addresses are big-endian 32-bit words: 1 word for IPv4, 4 for IPv6. Everything lives in
@@ -18,6 +27,20 @@ export class RangeTable {
     this.ends = ends;
     this.values = values;
     this.size = size;
+  }
+
+  /** Rebuilds a table from its arrays (the other side of `arrays()`); the arrays are used, not copied. */
+  static fromArrays({ words, starts, ends, values, size }: RangeTableArrays): RangeTable {
+    if (starts.length !== size * words || ends.length !== size * words || values.length !== size) {
+      throw new RangeError(`A range table of ${size} ranges of ${words} words has arrays of the wrong length.`);
+    }
+    return new RangeTable(words, starts, ends, values, size);
+  }
+
+  /** The table's own arrays (not copies), to post to another thread; `buffers` lists what to transfer. */
+  arrays(): { arrays: RangeTableArrays; buffers: ArrayBuffer[] } {
+    const { words, starts, ends, values, size } = this;
+    return { arrays: { words, starts, ends, values, size }, buffers: [starts, ends, values].map(ownBuffer) };
   }
 
   get byteLength(): number {
@@ -84,6 +107,17 @@ export class RangeTable {
     }
     return found !== -1 && compareWords(this.ends, found * 4, address) >= 0 ? found : -1;
   }
+}
+
+/**
+ * The buffer behind `array`, which must be the array's alone (transferring it detaches it): a view
+ * over part of a larger buffer would hand the rest of that buffer over too.
+ */
+export function ownBuffer(array: Uint32Array): ArrayBuffer {
+  if (array.byteOffset !== 0 || array.byteLength !== array.buffer.byteLength) {
+    throw new RangeError('Only an array with a buffer of its own can be transferred.');
+  }
+  return array.buffer as ArrayBuffer;
 }
 
 /** Sign of (table words at `offset`) − address, for 4-word addresses. */
