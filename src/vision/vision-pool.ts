@@ -37,7 +37,7 @@ export class VisionPool {
 
   run(task: InspectTask): Promise<VisionFindings> {
     if (this.closed) return Promise.reject(new Error('vision pool is closed'));
-    const transfer = [task.objects, task.text, task.safety]
+    const transfer = [task.objects, task.text, task.textDetection, task.safety]
       .filter((image) => image !== undefined)
       .map((image) => image.data.buffer as ArrayBuffer);
     return this.send(this.pickSlot(), (id) => ({ id, task }), transfer);

@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import sharp from 'sharp';
 import { DETECTOR_INPUT_SIZE } from './object-detector';
 import { SAFETY_INPUT_SIZE } from './safety-classifier';
-import { OCR_MAX_EDGE } from './text-reader';
+import { DETECTOR_MAX_EDGE, fitWithin, OCR_MAX_EDGE } from './text-reader';
 import { VisionPool } from './vision-pool';
 import type { InspectOptions, InspectTask, RgbImage, VisionFindings } from './vision.types';
 
@@ -18,12 +18,18 @@ export class VisionService implements OnModuleDestroy {
   /** `image` is an encoded image (the normalised upload); boxes are in its pixels. */
   async inspect(image: Buffer, options: InspectOptions): Promise<VisionFindings> {
     const { width = 0, height = 0 } = await sharp(image).metadata();
-    const [objects, text, safety] = await Promise.all([
+    const [ocrWidth, ocrHeight] = ocrSize(width, height);
+    const [detectionWidth, detectionHeight] = fitWithin(width, height, DETECTOR_MAX_EDGE);
+    // The text detector's smaller input is resized from the upload, not from the OCR image: a
+    // second resize blurred small text away (docs/performance.md, bench:vision).
+    const detectionDiffers = options.text && (detectionWidth !== ocrWidth || detectionHeight !== ocrHeight);
+    const [objects, text, textDetection, safety] = await Promise.all([
       options.objects ? rgb(image, DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE) : undefined,
-      options.text ? rgb(image, ...ocrSize(width, height)) : undefined,
+      options.text ? rgb(image, ocrWidth, ocrHeight) : undefined,
+      detectionDiffers ? rgb(image, detectionWidth, detectionHeight) : undefined,
       options.safety ? rgb(image, SAFETY_INPUT_SIZE, SAFETY_INPUT_SIZE) : undefined,
     ]);
-    const task: InspectTask = { objects, text, safety, sourceWidth: width, sourceHeight: height };
+    const task: InspectTask = { objects, text, textDetection, safety, sourceWidth: width, sourceHeight: height };
     return this.pool.run(task);
   }
 
@@ -37,11 +43,9 @@ export class VisionService implements OnModuleDestroy {
   }
 }
 
-/** The text detector's input: long edge ≤ OCR_MAX_EDGE (never enlarged), sides multiples of 32. */
+/** The OCR input: long edge ≤ OCR_MAX_EDGE (never enlarged), sides multiples of 32. */
 export function ocrSize(width: number, height: number): [number, number] {
-  const scale = Math.min(1, OCR_MAX_EDGE / Math.max(width, height, 1));
-  const snap = (side: number) => Math.max(32, Math.round((side * scale) / 32) * 32);
-  return [snap(width), snap(height)];
+  return fitWithin(width, height, OCR_MAX_EDGE);
 }
 
 async function rgb(image: Buffer, width: number, height: number): Promise<RgbImage> {

@@ -55,8 +55,10 @@ export interface RgbImage {
 export interface InspectTask {
   /** 512 × 512, stretched; `sourceWidth`/`sourceHeight` map boxes back to the analysed image. */
   objects?: RgbImage;
-  /** Long edge ≤ the OCR input size, both sides multiples of 32. */
+  /** Long edge ≤ the OCR input size, both sides multiples of 32: the recogniser crops words from it. */
   text?: RgbImage;
+  /** The same picture for the text detector (long edge ≤ its input size); left out when it would equal `text`. */
+  textDetection?: RgbImage;
   /** 224 × 224, stretched. */
   safety?: RgbImage;
   sourceWidth: number;

@@ -38,7 +38,7 @@ async function inspect(task: InspectTask): Promise<VisionFindings> {
   }
   if (task.text) {
     models.reader ??= TextReader.load();
-    findings.text = await (await models.reader).read(task.text, width, height);
+    findings.text = await (await models.reader).read(task.text, task.textDetection ?? task.text, width, height);
   }
   if (task.safety) {
     models.classifier ??= SafetyClassifier.load();
