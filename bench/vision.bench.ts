@@ -5,6 +5,7 @@
  * Run: `taskset -c 0 npm run bench:vision` (VISION_BENCH_RUNS, default 20).
  */
 import sharp from 'sharp';
+import { configureSharp } from '../src/analysis/image-processor';
 import { hammingDistance, PerceptualHash } from '../src/analysis/near-duplicate/perceptual-hash';
 import { VisionPool } from '../src/vision/vision-pool';
 import { VisionService } from '../src/vision/vision.service';
@@ -27,6 +28,9 @@ async function testImage(): Promise<Buffer> {
 }
 
 async function main(): Promise<void> {
+  // libvips as the app sets it up (src/analysis/image-processor.ts): no operation cache, one thread
+  // per image. sharp's default cache kept ~10–30 MB of decoded copies of the test image here.
+  configureSharp(1);
   const image = await testImage();
   const rssBefore = process.memoryUsage().rss;
   const vision = new VisionService(new VisionPool(1));
