@@ -12,7 +12,6 @@ import { markRateLimitedRoutes } from './rate-limit/rate-limit.openapi';
 import { RATE_LIMIT_RESPONSE_HEADERS } from './rate-limit/rate-limits';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { fallbackOperationId, finishDocument } from './common/openapi/openapi-document';
-import { JsonBodyInterceptor } from './common/http/json-body.interceptor';
 import { applyServerTimeouts } from './common/http/server-timeouts';
 import { ROOT_LOGGER } from './common/logging/logger-options';
 import { requestLogMiddleware } from './common/logging/request-log.middleware';
@@ -63,8 +62,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.use(helmet({ strictTransportSecurity: settings.isProduction }));
   app.use(corsMiddleware({ origin: settings.allowedOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 }));
-  // JSON bodies are read after the guards, bounded in size and depth (docs/api.md, "Request hygiene").
-  app.useGlobalInterceptors(new JsonBodyInterceptor(settings.jsonBodyLimitBytes));
+  // JSON bodies are read by AppGuard once a request is admitted (docs/api.md, "Request hygiene").
   applyServerTimeouts(app.getHttpServer(), settings, rootLogger);
 
   app.enableVersioning({ type: VersioningType.URI });

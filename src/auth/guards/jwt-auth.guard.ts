@@ -46,6 +46,8 @@ const ADMIN_ROUTE_PREFIX = '/v1/admin';
 export class JwtAuthGuard implements CanActivate {
   private readonly logger = new Logger(JwtAuthGuard.name);
   private readonly verified = new VerifiedTokens(VERIFIED_TOKENS_MAX_ENTRIES, VERIFIED_TOKENS_MAX_AGE_MS);
+  /** Each handler's `@Public()` / `@AdminOnly()` flags: fixed at start-up, so read once per handler. */
+  private readonly routeFlags = new WeakMap<object, { isPublic: boolean; isAdmin: boolean }>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -105,7 +107,7 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   private isPublic(context: ExecutionContext): boolean {
-    return this.flag(context, IS_PUBLIC_KEY);
+    return this.flagsOf(context).isPublic;
   }
 
   private requiresAdmin(context: ExecutionContext, req: Request): boolean {
@@ -113,11 +115,21 @@ export class JwtAuthGuard implements CanActivate {
     const underAdmin =
       typeof template === 'string' &&
       (template.toLowerCase() === ADMIN_ROUTE_PREFIX || template.toLowerCase().startsWith(`${ADMIN_ROUTE_PREFIX}/`));
-    return underAdmin || this.flag(context, IS_ADMIN_KEY);
+    return underAdmin || this.flagsOf(context).isAdmin;
   }
 
-  private flag(context: ExecutionContext, key: string): boolean {
-    return this.reflector.getAllAndOverride<boolean | undefined>(key, [context.getHandler(), context.getClass()]) === true;
+  private flagsOf(context: ExecutionContext): { isPublic: boolean; isAdmin: boolean } {
+    const handler = context.getHandler();
+    let flags = this.routeFlags.get(handler);
+    if (flags === undefined) {
+      const targets = [handler, context.getClass()];
+      flags = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true,
+        isAdmin: this.reflector.getAllAndOverride<boolean | undefined>(IS_ADMIN_KEY, targets) === true,
+      };
+      this.routeFlags.set(handler, flags);
+    }
+    return flags;
   }
 
   private reject(reason: string): never {
