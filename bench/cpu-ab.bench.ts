@@ -9,6 +9,10 @@
  * round reads both processes' CPU time (user + system, /proc/<pid>/stat) before and after: the
  * machine's drift hits both alike, and the per-round ratio B/A resolves a few percent. Prints every
  * round and the median ratio. Linux only (reads /proc). Not a test: numbers only.
+ *
+ * Both builds use Redis when it answers at BENCH_REDIS_URL; `BENCH_REDIS=off` runs both on the
+ * embedded default (in-process counters and cache, SQLite). Rounds start BENCH_SETTLE_S (20) s
+ * after the servers are ready, once their start-up work (models, datasets) is done.
  */
 import autocannon from 'autocannon';
 import { ChildProcess, execFileSync } from 'node:child_process';
@@ -22,6 +26,7 @@ import { ARGUS_BENCH_ENV, launchServer, redisAnswers, reexecPinned, ROOT, stop, 
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 20);
 const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 interface Build {
@@ -64,7 +69,7 @@ async function main(): Promise<void> {
   const [dirA, dirB] = process.argv.slice(2).map((dir) => resolve(dir));
   if (!dirA || !dirB) throw new Error('usage: npm run bench:cpu-ab -- <dist of build A> <dist of build B>');
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const withRedis = await redisAnswers(redisUrl);
+  const withRedis = process.env.BENCH_REDIS !== 'off' && (await redisAnswers(redisUrl));
   const dataDirs: string[] = [];
   const builds: Build[] = [];
   try {
@@ -84,6 +89,7 @@ async function main(): Promise<void> {
       await waitForOk(`${build.base}/health/ready`, build.server);
       build.headers = { Authorization: `Bearer ${await registerBenchUser(build.base)}` };
     }
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_S * 1000));
     // Warm-up: JIT, near cache, connection pools.
     await Promise.all(builds.map((build) => load(build, 5)));
 
