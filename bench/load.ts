@@ -20,14 +20,15 @@
  * not the rate limiter. Loopback only.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { AbuseIpDbFake } from '../test/fakes/abuseipdb-fake';
 import { OpenAiFake } from '../test/fakes/openai-fake';
 import { ARGUS_BENCH_ENV } from './support/processes';
 import { registerBenchUser } from './support/accounts';
+import { LoadImagePicker, loadImageCount, makeLoadImage, uploadForm } from './support/load';
 
 const ROOT = join(__dirname, '..');
 const RATE = Number(process.env.LOAD_RATE ?? 100);
@@ -75,28 +76,10 @@ function randomPublicIp(): string {
   return `${a === 100 ? 101 : a}.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
 }
 
-async function makeImages(count: number): Promise<Buffer[]> {
-  return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      sharp({
-        create: {
-          width: 800,
-          height: 600,
-          channels: 3,
-          background: { r: (i * 37) % 256, g: (i * 91) % 256, b: i % 256 },
-        },
-      })
-        .composite([
-          {
-            input: Buffer.from(
-              `<svg width="800" height="600"><circle cx="${i % 800}" cy="300" r="120" fill="#fff"/></svg>`,
-            ),
-          },
-        ])
-        .jpeg({ quality: 85 })
-        .toBuffer(),
-    ),
-  );
+/** One upload answered 415, for the report: which image, its size, first bytes and hash, and the problem. */
+function describeRefused(index: number, image: Buffer, problem: string): string {
+  const sha256 = createHash('sha256').update(image).digest('hex').slice(0, 16);
+  return `image ${index}: ${image.length} bytes, head ${image.subarray(0, 8).toString('hex')}, sha256 ${sha256}…; ${problem.slice(0, 300)}`;
 }
 
 async function waitForReady(timeoutMs = 60_000): Promise<void> {
@@ -182,8 +165,13 @@ async function main(): Promise<void> {
     for (const ip of hotIps) {
       await fetch(`${BASE}/v1/ip/${ip}`, { headers: { Authorization: `Bearer ${users[0].token}` } });
     }
-    const images = await makeImages(Math.ceil(RATE * DURATION_S * 0.18 * 0.2) + 10);
-    let nextNewImage = 0;
+    const uploadShare = MIX.find(([kind]) => kind === 'upload')?.[1] ?? 0;
+    const images = await Promise.all(
+      Array.from({ length: loadImageCount(RATE, DURATION_S, uploadShare) }, (_, i) => makeLoadImage(i)),
+    );
+    const picker = new LoadImagePicker(images.length);
+    // Every upload refused with 415, by image: the images are all valid JPEGs (test/load-generator.e2e-spec.ts).
+    const refusedImages: string[] = [];
     const upstreamBefore = openai.callCount;
     const abuseBefore = abuse.callCount;
 
@@ -192,6 +180,7 @@ async function main(): Promise<void> {
       const auth = { Authorization: `Bearer ${user.token}` };
       const started = performance.now();
       let res: Response;
+      let image: number | undefined;
       try {
         switch (kind) {
           case 'login':
@@ -208,19 +197,16 @@ async function main(): Promise<void> {
             res = await fetch(`${BASE}/v1/ip/${randomPublicIp()}`, { headers: auth });
             break;
           case 'upload': {
-            // Once every generated image has been sent, "fresh" ones repeat the last: never past the end
-            // (an index past it sent the text "undefined", which Argus rightly answered with 415).
-            const fresh = Math.random() < 0.2 || nextNewImage === 0;
-            if (fresh && nextNewImage < images.length) nextNewImage++;
-            const index = fresh ? nextNewImage - 1 : Math.floor(Math.random() * nextNewImage);
-            const form = new FormData();
-            form.append('file', new Blob([images[index]], { type: 'image/jpeg' }), 'photo.jpg');
+            image = picker.next();
             const headers = PREFER ? { ...auth, Prefer: PREFER } : auth;
-            res = await fetch(`${BASE}/v1/analyses`, { method: 'POST', headers, body: form });
+            res = await fetch(`${BASE}/v1/analyses`, { method: 'POST', headers, body: uploadForm(images[image]) });
             break;
           }
         }
-        await res.arrayBuffer();
+        const body = Buffer.from(await res.arrayBuffer());
+        if (image !== undefined && res.status === 415) {
+          refusedImages.push(describeRefused(image, images[image], body.toString('utf8')));
+        }
         return { kind, ms: performance.now() - started, ok: res.status < 400, status: res.status };
       } catch {
         return { kind, ms: performance.now() - started, ok: false, status: 0 };
@@ -290,6 +276,7 @@ async function main(): Promise<void> {
       `jobs: ${succeeded} succeeded, ${failed} failed on the server's process${WORKERS > 0 ? ' (the workers count theirs)' : ''}; ` +
         `the queue was empty ${drainedS.toFixed(1)} s after the load stopped`,
     );
+    if (refusedImages.length > 0) console.log(`uploads answered 415:\n  ${refusedImages.join('\n  ')}`);
     if (rss.length > 0) {
       console.log(`RSS MB every ${SAMPLE_RSS_S} s: ${rss.map((point) => point.mb).join(' ')}`);
       console.log(`RSS start ${rss[0].mb} MB, end ${rss[rss.length - 1].mb} MB`);

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { execFile, execFileSync } from 'node:child_process';
+import sharp from 'sharp';
 
 /** One measurement of one target: throughput, tail latency and what went wrong. */
 export interface Sample {
@@ -71,4 +72,60 @@ export function parseWrk(output: string): Sample {
   const errors = socket ? socket.slice(1).reduce((total, value) => total + Number(value), 0) : 0;
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1] ?? 0);
   return { rps, p99, errors, non2xx };
+}
+
+/** How many distinct images `npm run load` generates: a fifth of the expected uploads, and 10 spare. */
+export function loadImageCount(rate: number, durationS: number, uploadShare: number): number {
+  return Math.ceil(rate * durationS * uploadShare * 0.2) + 10;
+}
+
+/** The `index`-th upload image of `npm run load`: 800×600, a background colour and a white circle, JPEG q85. */
+export function makeLoadImage(index: number): Promise<Buffer> {
+  return sharp({
+    create: {
+      width: 800,
+      height: 600,
+      channels: 3,
+      background: { r: (index * 37) % 256, g: (index * 91) % 256, b: index % 256 },
+    },
+  })
+    .composite([
+      {
+        input: Buffer.from(
+          `<svg width="800" height="600"><circle cx="${index % 800}" cy="300" r="120" fill="#fff"/></svg>`,
+        ),
+      },
+    ])
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}
+
+/**
+ * Which generated image each upload sends: one in five (and the first) a fresh one, the rest one
+ * already sent, so most uploads repeat a recent image and are answered from the cache.
+ */
+export class LoadImagePicker {
+  private sent = 0;
+
+  constructor(
+    private readonly count: number,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** An index into the generated images, always below `count`. */
+  next(): number {
+    const fresh = this.random() < 0.2 || this.sent === 0;
+    // Once every image has been sent, a "fresh" upload repeats the last one. Counting past the end
+    // (as before 98c6f2e) let a repeat pick an image that was never generated: the body was the
+    // text "undefined", which Argus rightly answered 415 (issue 16 item 17).
+    if (fresh && this.sent < this.count) this.sent++;
+    return fresh ? this.sent - 1 : Math.floor(this.random() * this.sent);
+  }
+}
+
+/** The multipart body of one upload, as `npm run load` sends it (fetch serialises it). */
+export function uploadForm(image: Buffer): FormData {
+  const form = new FormData();
+  form.append('file', new Blob([image], { type: 'image/jpeg' }), 'photo.jpg');
+  return form;
 }
