@@ -6,7 +6,9 @@
  *   - the event loop's longest stall during that load (perf_hooks.monitorEventLoopDelay, max, at
  *     10 ms resolution; also the longest gap between two 10 ms setInterval ticks): what a request
  *     arriving in that window waits at worst;
- *   - memory: heap + array buffers after a forced GC, before and after the load (run with
+ *   - memory: heap + external memory (array buffers included: typed arrays transferred from the
+ *     worker count as external, not as this isolate's arrayBuffers) after a forced GC, before and
+ *     after the worker load (run with
  *     --expose-gc, which the npm script passes), and the typed arrays' own size;
  *   - lookups per second over 1 000 000 random public IPv4 addresses and 200 000 random IPv6
  *     addresses inside 2000::/3 (each lookup returns asn, asOrg, network, country, usageType).
@@ -23,8 +25,8 @@ const V6_LOOKUPS = Number(process.env.BENCH_ENRICH_V6 ?? 200_000);
 
 function memoryMb(): number {
   (globalThis as { gc?: () => void }).gc?.();
-  const { heapUsed, arrayBuffers } = process.memoryUsage();
-  return (heapUsed + arrayBuffers) / 1024 / 1024;
+  const { heapUsed, external } = process.memoryUsage();
+  return (heapUsed + external) / 1024 / 1024;
 }
 
 function randomV4(): number[] {

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { AppConfig } from '../../config/config.types';
 import { ENRICHMENT_FILE_NAMES, enrichmentFiles } from './enrichment-files';
 import { IpEnrichmentData } from './ip-enrichment-data';
@@ -14,8 +15,11 @@ const serviceFor = (enrichmentDir: string | undefined): IpEnrichmentService =>
     get: (key: string) => (key === 'ipIntel.enrichmentDir' ? enrichmentDir : undefined),
   } as unknown as ConfigService<AppConfig, true>);
 
-/** The longest gap between ticks of a 10 ms interval while `work` runs, in ms. */
-async function longestTickGap<T>(work: () => Promise<T>): Promise<{ value: T; gapMs: number }> {
+/**
+ * While `work` runs: the longest gap between ticks of a 10 ms interval, and the time the event loop
+ * spent running code (eventLoopUtilization's `active`, not its idle waits), in ms.
+ */
+async function watchEventLoop<T>(work: () => Promise<T>): Promise<{ value: T; gapMs: number; activeMs: number }> {
   let last = performance.now();
   let gapMs = 0;
   const tick = () => {
@@ -24,22 +28,26 @@ async function longestTickGap<T>(work: () => Promise<T>): Promise<{ value: T; ga
     last = now;
   };
   const ticker = setInterval(tick, 10);
+  const utilization = performance.eventLoopUtilization();
   try {
     const value = await work();
     tick();
-    return { value, gapMs };
+    return { value, gapMs, activeMs: performance.eventLoopUtilization(utilization).active };
   } finally {
     clearInterval(ticker);
   }
 }
 
 describe('IpEnrichmentService loading the shipped datasets', () => {
-  it('keeps the event loop ticking (every 200 ms at worst) while ready() is pending, then answers', async () => {
-    const { value: data, gapMs } = await longestTickGap(() => serviceFor(undefined).ready());
+  it('keeps the event loop free while ready() is pending (it ticks, and runs almost nothing), then answers', async () => {
+    const { value: data, gapMs, activeMs } = await watchEventLoop(() => serviceFor(undefined).ready());
     expect(data).toBeDefined();
     expect(data?.lookup([8, 8, 8, 8])).toMatchObject({ asn: 15169, country: 'US' });
-    // On the main thread the parse held the loop 330–500 ms at a time (docs/performance.md).
-    expect(gapMs).toBeLessThan(200);
+    // On the main thread the parse ran here for seconds and held the loop 0.3–5 s at a time
+    // (docs/performance.md). In the worker this thread only receives the arrays (tens of ms).
+    // The gap allows for the OS: on a loaded 2-core machine an idle process saw 180 ms stalls.
+    expect(activeMs).toBeLessThan(400);
+    expect(gapMs).toBeLessThan(300);
   }, 60_000);
 });
 
