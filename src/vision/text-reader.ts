@@ -8,9 +8,10 @@ import type { Box, RecognisedText, RgbImage } from './vision.types';
 export const OCR_MAX_EDGE = 960;
 /**
  * The text detector's input: the same image with its long edge at most this, sides multiples of
- * 32. Detection at 736 px finds the lines 960 px finds (12 px text in a 1568 px image) in about
- * half the CPU and memory; reading the words from 736 px pixels lost letters ("PAID" read "PAD"),
- * so the recogniser keeps the 960 px image.
+ * 32. Detection at 736 px finds the lines 960 px finds down to 12 px text in a 1568 px image (at
+ * 10–11 px it misses words 960 px found), in about half the CPU and memory; reading the words from
+ * 736 px pixels lost letters ("PAID" read "PAD"), so the recogniser keeps the 960 px image
+ * (docs/performance.md, bench:vision).
  */
 export const DETECTOR_MAX_EDGE = 736;
 const RECOGNISER_HEIGHT = 48;
@@ -44,8 +45,9 @@ export class TextReader {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       // The memory pattern pre-plans one block per input shape and the arena keeps every such block:
-      // bench:vision's RSS grew ~110 MB more with it (OCR alone, 960 px), for no CPU saved. The arena
-      // itself stays: without it every run page-faults its buffers in again (+60–90 ms CPU per image).
+      // without it bench:vision's RSS growth fell 555 → 399 MB (OCR alone at 960 px: ~110 MB less),
+      // for no CPU. The arena itself stays: without it every run page-faults its buffers in again
+      // (+60–90 ms CPU per image).
       enableMemPattern: false,
     };
     const files = MODEL_FILES.paddleOcr;
