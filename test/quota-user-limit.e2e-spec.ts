@@ -66,6 +66,7 @@ describe(`Image analysis — an account's own daily AI limit — ${servicesMode 
     const refused = await s.upload(await uniqueJpeg(), {}, user);
 
     expectProblem(refused, 429, 'quota-exceeded');
+    expect(refused.body.detail).toContain('quota of 1 used up');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(fake.callCount).toBe(1);
     expect(await usage(user)).toEqual({ analysesToday: 1, dailyLimit: 1 });
@@ -76,7 +77,9 @@ describe(`Image analysis — an account's own daily AI limit — ${servicesMode 
     await setLimit(user, DEFAULT_LIMIT + 2);
 
     for (let i = 0; i < DEFAULT_LIMIT + 2; i++) await s.upload(await uniqueJpeg(), {}, user).expect(201);
-    expectProblem(await s.upload(await uniqueJpeg(), {}, user), 429, 'quota-exceeded');
+    const refused = await s.upload(await uniqueJpeg(), {}, user);
+    expectProblem(refused, 429, 'quota-exceeded');
+    expect(refused.body.detail).toContain(`quota of ${DEFAULT_LIMIT + 2} used up`);
 
     expect(fake.callCount).toBe(DEFAULT_LIMIT + 2);
     expect(await usage(user)).toEqual({ analysesToday: DEFAULT_LIMIT + 2, dailyLimit: DEFAULT_LIMIT + 2 });

@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { createHash } from 'node:crypto';
 import { RequestContext } from '../common/context/request-context';
-import { AppConfig } from '../config/config.types';
 import type { AtomicWork } from '../database/atomic';
 import { JOB_RUNNER, JobRunner } from '../jobs/job-queue';
 import { QuotaExhausted, QuotaService } from '../quota/quota.service';
@@ -43,7 +41,6 @@ export interface AnalysisRequest {
 @Injectable()
 export class AnalysisIntake {
   private readonly logger = new Logger(AnalysisIntake.name);
-  private readonly dailyLimit: number;
 
   constructor(
     private readonly analyses: AnalysesRepository,
@@ -55,10 +52,7 @@ export class AnalysisIntake {
     @Inject(VISION_PROVIDER) private readonly vision: VisionProvider,
     @Inject(IMAGE_STORE) private readonly images: ImageStore,
     private readonly nearDuplicates: NearDuplicateIndex,
-    config: ConfigService<AppConfig, true>,
-  ) {
-    this.dailyLimit = config.get('limits.aiDailyPerUser', { infer: true });
-  }
+  ) {}
 
   /** The accepted analysis: `succeeded` when answered from the cache, `queued` otherwise. The upload is released. */
   async accept(upload: ImageUpload, request: AnalysisRequest): Promise<Analysis> {
@@ -106,7 +100,7 @@ export class AnalysisIntake {
     // Without near-duplicates, refuse before the image work when the quota is surely spent (nothing
     // identical is in flight); with them, a spent quota may still be answered from a near copy.
     if (!this.nearDuplicates.enabled && this.vision.metered && !(await this.mayAsk(request.userId, keys))) {
-      throw this.quotaExceeded(request.userId);
+      throw await this.quotaExceeded(request.userId);
     }
     const image = await this.normaliseAndStore(upload, sha256);
     const fingerprint = await fingerprintOf(image.data);
@@ -207,7 +201,7 @@ export class AnalysisIntake {
     await this.analyses.releaseImage(analysis.sha256, () =>
       this.images.delete({ sha256: analysis.sha256, format: analysis.imageFormat }),
     );
-    throw this.quotaExceeded(analysis.userId);
+    throw await this.quotaExceeded(analysis.userId);
   }
 
   private *reserveAndInsert(analysis: Analysis): AtomicWork<void> {
@@ -234,9 +228,11 @@ export class AnalysisIntake {
     return analysesToday < dailyLimit || (await this.analyses.hasUnfinished(keys.cacheKey, keys.scopeUserId));
   }
 
-  private quotaExceeded(userId: string): DailyQuotaExceededError {
-    this.logger.log({ msg: 'daily ai quota exhausted', userId, dailyLimit: this.dailyLimit });
-    return new DailyQuotaExceededError(this.dailyLimit, this.quota.secondsUntilReset(new Date()));
+  /** The 429 names the limit enforced: the account's own when an admin set one. */
+  private async quotaExceeded(userId: string): Promise<DailyQuotaExceededError> {
+    const dailyLimit = await this.quota.dailyLimitOf(userId);
+    this.logger.log({ msg: 'daily ai quota exhausted', userId, dailyLimit });
+    return new DailyQuotaExceededError(dailyLimit, this.quota.secondsUntilReset(new Date()));
   }
 
   /** The fields every new row starts with. */

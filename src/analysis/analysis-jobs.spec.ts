@@ -153,9 +153,8 @@ describe('analysis jobs: exactly-once effects', () => {
       vision,
       store,
       nearDuplicates,
-      config,
     );
-    worker = new AnalysisWorker(repository, answers, quota, recorder, acceptAll, runner, vision, store, config);
+    worker = new AnalysisWorker(repository, answers, quota, recorder, acceptAll, runner, vision, store);
   });
 
   const accept = (image: Buffer, forUser = userId) =>

@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { buffer } from 'node:stream/consumers';
 import { AppError, ErrorCode } from '../common/errors/app-error';
 import { RequestContext } from '../common/context/request-context';
-import { AppConfig } from '../config/config.types';
 import type { AtomicWork } from '../database/atomic';
 import { JOB_RUNNER, JobQueue, JobRunner } from '../jobs/job-queue';
 import { QuotaService } from '../quota/quota.service';
@@ -42,7 +40,6 @@ export const MAX_JOB_ATTEMPTS = 5;
 export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
   readonly name = ANALYSIS_QUEUE;
   private readonly logger = new Logger(AnalysisWorker.name);
-  private readonly dailyLimit: number;
 
   constructor(
     readonly store: AnalysesRepository,
@@ -53,10 +50,7 @@ export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
     @Inject(JOB_RUNNER) private readonly runner: JobRunner,
     @Inject(VISION_PROVIDER) private readonly vision: VisionProvider,
     @Inject(IMAGE_STORE) private readonly images: ImageStore,
-    config: ConfigService<AppConfig, true>,
-  ) {
-    this.dailyLimit = config.get('limits.aiDailyPerUser', { infer: true });
-  }
+  ) {}
 
   onModuleInit(): void {
     this.runner.register(this);
@@ -109,8 +103,9 @@ export class AnalysisWorker implements JobQueue<Analysis>, OnModuleInit {
     if (stored) return stored;
     // Normally reserved at acceptance; a job accepted beside an identical one reserves only now.
     if (this.vision.metered && !(await this.quota.reserve(job.id, job.userId))) {
-      this.logger.log({ msg: 'daily ai quota exhausted', analysisId: job.id, dailyLimit: this.dailyLimit });
-      throw new DailyQuotaExceededError(this.dailyLimit, this.quota.secondsUntilReset(new Date()));
+      const dailyLimit = await this.quota.dailyLimitOf(job.userId);
+      this.logger.log({ msg: 'daily ai quota exhausted', analysisId: job.id, dailyLimit });
+      throw new DailyQuotaExceededError(dailyLimit, this.quota.secondsUntilReset(new Date()));
     }
     const image = await this.storedImage(job);
     const answer = await untilAborted(this.vision.analyse({ image, prompt: job.prompt ?? undefined }), signal);
