@@ -131,7 +131,7 @@ describe('analysis jobs: exactly-once effects', () => {
       succeeded: async (analysis: Analysis) => void outcomes.succeeded.push(analysis.id),
       failed: async (analysis: Analysis) => void outcomes.failed.push(analysis.id),
     } as unknown as AnalysisOutcomes;
-    quota = new QuotaService(dataSource, dataSource.getRepository(AiUsage), config);
+    quota = new QuotaService(dataSource, config);
     repository = new AnalysesRepository(dataSource.getRepository(Analysis), dataSource);
     answers = new AnalysisAnswers(
       new CacheService(metrics, new RedisService(config)),

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, QueryResult, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, QueryResult } from 'typeorm';
 import { AppConfig } from '../config/config.types';
 import { atomically, AtomicWork, sqlStep } from '../database/atomic';
-import { AiUsage } from './entities/ai-usage.entity';
 import { secondsUntilNextUtcDay, utcDay } from './utc-day';
 
 /** Where one analysis's unit of quota stands; each moves once, from `reserved`. */
@@ -53,8 +52,6 @@ export class QuotaService {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    // Unused since usage and limit are read in one statement; kept so the constructor stays as callers know it.
-    @InjectRepository(AiUsage) _usage: Repository<AiUsage>,
     config: ConfigService<AppConfig, true>,
   ) {
     this.dailyLimit = config.get('limits.aiDailyPerUser', { infer: true });
