@@ -1,4 +1,4 @@
-import { printedLine, stopSignScene } from './fixtures/vision-images';
+import { printedLine, printedLineOnPage, stopSignScene } from './fixtures/vision-images';
 import { VisionService } from '../src/vision/vision.service';
 import { AnalysisSuite, startAnalysisSuite } from './analyses-test-kit';
 
@@ -52,5 +52,17 @@ describe('local provider: objects and text (e2e)', () => {
     expect(lines.join(' ')).toContain('PAID');
     expect(lines.join(' ')).toContain('INVOICE');
     expect(res.body.result.details.objects).toEqual([]);
+  });
+
+  // The text detector reads a downscaled copy (DETECTOR_MAX_EDGE, src/vision/text-reader.ts): 12 px
+  // text on a 1568 px page is the smallest it still reads whole (docs/performance.md, bench:vision).
+  // A smaller detector input loses it; this guards that edge, through VisionService directly.
+  it('reads a line of 12 px capitals on a 1568 × 1176 page', async () => {
+    const page = await printedLineOnPage('INVOICE 2048 PAID', 16); // capitals 12 px tall, see the fixture
+
+    const findings = await suite.t.app.get(VisionService).inspect(page, { text: true });
+
+    const read = (findings.text ?? []).map((line) => line.text.toUpperCase().replace(/\s+/g, ' ')).join(' ');
+    expect(read.split(' ')).toEqual(expect.arrayContaining(['INVOICE', '2048', 'PAID']));
   });
 });
