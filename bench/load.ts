@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbuseIpDbFake } from '../test/fakes/abuseipdb-fake';
 import { OpenAiFake } from '../test/fakes/openai-fake';
-import { ARGUS_BENCH_ENV } from './support/processes';
+import { ARGUS_BENCH_ENV, stop, waitForOk } from './support/processes';
 import { registerBenchUser } from './support/accounts';
 import { LoadImagePicker, loadImageCount, makeLoadImage, uploadForm } from './support/load';
 
@@ -80,19 +80,6 @@ function randomPublicIp(): string {
 function describeRefused(index: number, image: Buffer, problem: string): string {
   const sha256 = createHash('sha256').update(image).digest('hex').slice(0, 16);
   return `image ${index}: ${image.length} bytes, head ${image.subarray(0, 8).toString('hex')}, sha256 ${sha256}…; ${problem.slice(0, 300)}`;
-}
-
-async function waitForReady(timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${BASE}/health/ready`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('Argus did not become ready');
 }
 
 function rssMb(child: ChildProcess): number {
@@ -154,7 +141,8 @@ async function main(): Promise<void> {
   );
 
   try {
-    await waitForReady();
+    // Fails at once if the server exits during start-up (a bad setting), rather than waiting forever.
+    await waitForOk(`${BASE}/health/ready`, server, 60_000);
     const users = await Promise.all(
       Array.from({ length: USERS }, async (_, i) => {
         const email = `load-${Date.now()}-${i}@example.com`;
@@ -282,8 +270,7 @@ async function main(): Promise<void> {
       console.log(`RSS start ${rss[0].mb} MB, end ${rss[rss.length - 1].mb} MB`);
     }
   } finally {
-    for (const child of [server, ...workers]) child.kill('SIGTERM');
-    await Promise.all([server, ...workers].map((child) => new Promise((resolve) => child.once('exit', resolve))));
+    await Promise.all([server, ...workers].map(stop));
     await Promise.all([openai.close(), abuse.close()]);
     rmSync(dataDir, { recursive: true, force: true });
   }
