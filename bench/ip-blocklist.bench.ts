@@ -14,6 +14,7 @@ import { runInNewContext } from 'node:vm';
 import { BlocklistMatcher } from '../src/ip/blocklist/blocklist-matcher';
 import { parseIpNetwork } from '../src/ip/ip-address';
 import { blocklistNameFromFile, parseBlocklist } from '../src/ip/blocklist/blocklist-parser';
+import { seededRandom } from '../test/support/seeded-random';
 
 const DEFAULT_CIDR_COUNT = 100_000;
 const DEFAULT_LOOKUP_COUNT = 1_000_000;
@@ -25,18 +26,6 @@ const IPV6_PREFIX_LENGTHS = [29, 32, 36, 40, 44, 48, 48, 56, 64, 64, 128, 128];
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
-
-/** mulberry32: seeded so runs are comparable. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = seededRandom(42);
 const randomInt = (max: number): number => Math.floor(random() * max);

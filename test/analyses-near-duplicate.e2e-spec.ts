@@ -3,13 +3,14 @@ import { AnalysisSuite, openAiEnv, quietEventLoop, startAnalysisSuite, suiteFor 
 import { OpenAiFake } from './fakes/openai-fake';
 import { freshSeed } from './fixtures/images';
 import { servicesMode } from './support/test-app';
+import { seededRandom } from './support/seeded-random';
 
 /**
  * A photo-like scene: shapes of random colours on a gradient, 800 × 600 JPEG; each seed gives a
  * different picture (not only different bytes).
  */
 function scene(seed: number): Promise<Buffer> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const colour = () => `rgb(${[0, 0, 0].map(() => Math.floor(random() * 256)).join(',')})`;
   const shapes = Array.from({ length: 7 }, () => {
     const [x, y, size] = [random() * 800, random() * 600, 60 + random() * 220];
@@ -22,17 +23,6 @@ function scene(seed: number): Promise<Buffer> {
       <stop offset="0" stop-color="${colour()}"/><stop offset="1" stop-color="#f0f0f0"/></linearGradient></defs>
     <rect width="800" height="600" fill="url(#g)"/>${shapes}</svg>`;
   return sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer();
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const resizedWebp = (image: Buffer) => sharp(image).resize(400).webp({ quality: 75 }).toBuffer();

@@ -5,6 +5,7 @@ import { ImageProcessor } from '../src/analysis/image-processor';
 import { detectImageType } from '../src/analysis/image-type';
 import { BoundedMemoryStorage } from '../src/analysis/upload/bounded-memory.storage';
 import { MULTIPART_LIMITS } from '../src/analysis/upload/image-upload.interceptor';
+import { seededRandom } from './support/seeded-random';
 
 /**
  * `npm run load` (bench/load.ts) must only ever upload valid images: a refusal in its results has
@@ -15,18 +16,6 @@ import { MULTIPART_LIMITS } from '../src/analysis/upload/image-upload.intercepto
 
 /** The soak of the report: 100 req/s for 600 s, 18 % uploads. */
 const SOAK = { rate: 100, durationS: 600, uploadShare: 0.18, uploads: 10_864 };
-
-/** A small seeded PRNG (mulberry32), so every simulated soak is reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random source that answers `values` in turn, then `rest` for ever. */
 function scripted(values: number[], rest: number): () => number {
@@ -54,7 +43,7 @@ describe('load generator (bench/support/load.ts)', () => {
       const count = loadImageCount(SOAK.rate, SOAK.durationS, SOAK.uploadShare);
       const outOfRange: string[] = [];
       for (let seed = 1; seed <= 100; seed++) {
-        const sut = new LoadImagePicker(count, seeded(seed));
+        const sut = new LoadImagePicker(count, seededRandom(seed));
         for (let upload = 0; upload < SOAK.uploads; upload++) {
           const index = sut.next();
           if (!(index >= 0 && index < count)) outOfRange.push(`soak ${seed}, upload ${upload}: image ${index}`);

@@ -1,9 +1,10 @@
 import sharp from 'sharp';
 import { hammingDistance, hashOfPixels, isPerceptualHash, PerceptualHash } from './perceptual-hash';
+import { seededRandom } from '../../../test/support/seeded-random';
 
 /** A scene of a few shapes on a gradient; `seed` moves and colours them, so seeds differ in content. */
 function scene(seed: number, width = 800, height = 600): Promise<Buffer> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const shapes = Array.from({ length: 6 }, () => {
     const colour = `rgb(${Math.floor(random() * 256)},${Math.floor(random() * 256)},${Math.floor(random() * 256)})`;
     const x = Math.floor(random() * width);
@@ -17,17 +18,6 @@ function scene(seed: number, width = 800, height = 600): Promise<Buffer> {
     <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#${(seed * 2654435761).toString(16).slice(-6).padStart(6, '0')}"/><stop offset="1" stop-color="#f0f0f0"/></linearGradient></defs>
     <rect width="100%" height="100%" fill="url(#g)"/>${shapes}</svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('PerceptualHash', () => {

@@ -1,18 +1,7 @@
 import { PrefixTrie } from './prefix-trie';
+import { seededRandom } from '../../../test/support/seeded-random';
 
 const v4 = (text: string): number[] => text.split('.').map(Number);
-
-/** Deterministic PRNG (mulberry32) so a failing random case can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function coversBruteForce(prefix: number[], prefixLen: number, address: number[]): boolean {
   for (let bit = 0; bit < prefixLen; bit++) {
