@@ -15,19 +15,27 @@
  * after the servers are ready, once their start-up work (models, datasets) is done.
  */
 import autocannon from 'autocannon';
-import { ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { registerBenchUser } from './support/accounts';
 import { median } from './support/stats';
-import { ARGUS_BENCH_ENV, launchServer, redisAnswers, reexecPinned, ROOT, stop, waitForOk } from './support/processes';
+import {
+  ARGUS_BENCH_ENV,
+  cpuMicros,
+  launchServer,
+  redisAnswers,
+  reexecPinned,
+  ROOT,
+  stop,
+  waitForOk,
+} from './support/processes';
 
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 20);
-const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 interface Build {
   label: string;
@@ -36,13 +44,6 @@ interface Build {
   headers: Record<string, string>;
 }
 
-/** The process's CPU time so far (user + system), in microseconds. */
-function cpuMicros(pid: number): number {
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
-}
 
 function load(build: Build, duration: number, overallRate?: number): Promise<autocannon.Result> {
   return autocannon({

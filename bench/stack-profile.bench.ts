@@ -16,13 +16,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerBenchUser } from './support/accounts';
 import { measure, Sample } from './support/load';
 import {
   ARGUS_BENCH_ENV,
+  cpuMicros,
   launchServer,
   redisAnswers,
   reexecPinned,
@@ -33,7 +33,6 @@ import {
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 20);
-const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const ADDRESS = '8.8.8.8';
 
 interface ProfileNode {
@@ -150,12 +149,6 @@ export function piecesOf(profile: CpuProfile, fromUs: number, toUs: number): Map
   return new Map([...counts].map(([piece, count]) => [piece, count / total]));
 }
 
-/** The process's CPU time so far (user + system), in microseconds. */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
-}
 
 const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 

@@ -1,4 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 
@@ -110,4 +111,15 @@ export function reexecPinned(scriptPath: string): boolean {
   });
   child.on('exit', (code) => process.exit(code ?? 1));
   return true;
+}
+
+let clockTicksPerS: number | undefined;
+
+/** A process's CPU time so far (user + system, all its threads), in microseconds. Linux only (/proc). */
+export function cpuMicros(pid: number): number {
+  clockTicksPerS ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicksPerS;
 }
