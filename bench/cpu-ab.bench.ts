@@ -11,8 +11,10 @@
  * round and the median ratio. Linux only (reads /proc). Not a test: numbers only.
  *
  * Both builds use Redis when it answers at BENCH_REDIS_URL; `BENCH_REDIS=off` runs both on the
- * embedded default (in-process counters and cache, SQLite). Rounds start BENCH_SETTLE_S (20) s
- * after the servers are ready, once their start-up work (models, datasets) is done.
+ * embedded default (in-process counters and cache, SQLite), and `BENCH_REDIS=a` only A, so that one
+ * build given twice compares the two modes (c0/c of `npm run bench` as CPU per request, below
+ * saturation). Rounds start BENCH_SETTLE_S (20) s after the servers are ready, once their start-up
+ * work (models, datasets) is done.
  */
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
@@ -70,7 +72,8 @@ async function main(): Promise<void> {
   const [dirA, dirB] = process.argv.slice(2).map((dir) => resolve(dir));
   if (!dirA || !dirB) throw new Error('usage: npm run bench:cpu-ab -- <dist of build A> <dist of build B>');
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const withRedis = process.env.BENCH_REDIS !== 'off' && (await redisAnswers(redisUrl));
+  const redisFor = process.env.BENCH_REDIS === 'a' ? ['A'] : process.env.BENCH_REDIS === 'off' ? [] : ['A', 'B'];
+  const withRedis = redisFor.length > 0 && (await redisAnswers(redisUrl));
   const dataDirs: string[] = [];
   const builds: Build[] = [];
   try {
@@ -78,13 +81,14 @@ async function main(): Promise<void> {
       const dataDir = mkdtempSync(join(tmpdir(), 'argus-cpu-ab-'));
       dataDirs.push(dataDir);
       const port = 4111 + index;
+      const label = index === 0 ? 'A' : 'B';
       const server = launchServer([join(relative(ROOT, dir), 'main.js')], {
         ...ARGUS_BENCH_ENV,
         PORT: String(port),
         DATA_DIR: dataDir,
-        ...(withRedis ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `cpu-ab-${Date.now()}-${index}:` } : {}),
+        ...(withRedis && redisFor.includes(label) ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `cpu-ab-${Date.now()}-${index}:` } : {}),
       });
-      builds.push({ label: index === 0 ? 'A' : 'B', base: `http://127.0.0.1:${port}`, server, headers: {} });
+      builds.push({ label, base: `http://127.0.0.1:${port}`, server, headers: {} });
     }
     for (const build of builds) {
       await waitForOk(`${build.base}/health/ready`, build.server);
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `\nA = ${dirA}\nB = ${dirB}\n${RATE} req/s each, ${ROUNDS} rounds of ${DURATION_S} s, Redis: ${withRedis ? 'yes' : 'no'}`,
+      `\nA = ${dirA}\nB = ${dirB}\n${RATE} req/s each, ${ROUNDS} rounds of ${DURATION_S} s, Redis: ${withRedis ? redisFor.join(' and ') : 'no'}`,
     );
     console.log(
       `CPU per request B/A: median ${median(ratios).toFixed(3)} (range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})`,
