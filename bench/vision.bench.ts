@@ -1,14 +1,18 @@
 /**
  * bench:vision — the local models on one core: model load (first call), then objects + OCR per
  * 1568 px image (p50/p95 wall, CPU per run), RSS growth of the process (workers included), and the near-duplicate
- * hash: distances of resized/re-encoded copies and false positives among distinct images.
+ * hash: distances of resized/re-encoded copies and false positives among distinct images. Then the
+ * CPU of each model on its own (objects, text), run on this thread from the inputs VisionService prepares.
  * Run: `taskset -c 0 npm run bench:vision` (VISION_BENCH_RUNS, default 20).
  */
 import sharp from 'sharp';
 import { configureSharp } from '../src/analysis/image-processor';
 import { hammingDistance, PerceptualHash } from '../src/analysis/near-duplicate/perceptual-hash';
+import { ObjectDetector } from '../src/vision/object-detector';
+import { TextReader } from '../src/vision/text-reader';
 import { VisionPool } from '../src/vision/vision-pool';
 import { VisionService } from '../src/vision/vision.service';
+import type { InspectTask } from '../src/vision/vision.types';
 import { printedLine, stopSignScene } from '../test/fixtures/vision-images';
 
 const RUNS = Number(process.env.VISION_BENCH_RUNS ?? 20);
@@ -84,6 +88,7 @@ async function main(): Promise<void> {
     `RSS growth: ${mb(rssAfter - rssBefore)} MB (before ${mb(rssBefore)} MB, models loaded +${mb(rssLoaded - rssBefore)} MB)`,
   );
   await vision.onModuleDestroy();
+  await cpuPerModel(image);
 
   // Near-duplicates: copies of one scene, and distinct scenes
   const hash = await PerceptualHash.of(image);
@@ -112,6 +117,38 @@ async function main(): Promise<void> {
   console.log(
     `distinct images: ${distinct.length}, pairs ${pairs}, within 6 bits ${within6}, smallest distance ${minimum}`,
   );
+}
+
+/**
+ * Where the CPU of objects + OCR goes: VisionService prepares the inputs as in the app, and a
+ * stand-in for the pool runs each model on this thread, timing it (process CPU: nothing else runs).
+ */
+async function cpuPerModel(image: Buffer): Promise<void> {
+  const [detector, reader] = await Promise.all([ObjectDetector.load(), TextReader.load()]);
+  const spent = { objects: [] as number[], text: [] as number[] };
+  const timed = async (into: number[], work: () => Promise<unknown>) => {
+    const before = process.cpuUsage();
+    await work();
+    const { user, system } = process.cpuUsage(before);
+    into.push((user + system) / 1000);
+  };
+  const inThisThread = {
+    run: async (task: InspectTask) => {
+      const { sourceWidth: width, sourceHeight: height } = task;
+      await timed(spent.objects, () => detector.detect(task.objects!, width, height));
+      await timed(spent.text, () => reader.read(task.text!, task.textDetection ?? task.text!, width, height));
+      return {};
+    },
+  } as unknown as VisionPool;
+  const service = new VisionService(inThisThread);
+  await service.inspect(image, { objects: true, text: true }); // warm-up
+  spent.objects.length = spent.text.length = 0;
+  for (let run = 0; run < RUNS; run++) await service.inspect(image, { objects: true, text: true });
+  for (const [model, cpu] of Object.entries(spent)) {
+    console.log(
+      `CPU of ${model} alone, ${RUNS} runs on this thread: p50 ${Math.round(percentile(cpu, 50))} ms, p95 ${Math.round(percentile(cpu, 95))} ms`,
+    );
+  }
 }
 
 /** Shapes and text on gradients: many kinds of distinct synthetic image. */
