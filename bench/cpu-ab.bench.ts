@@ -46,7 +46,6 @@ interface Build {
   headers: Record<string, string>;
 }
 
-
 function load(build: Build, duration: number, overallRate?: number): Promise<autocannon.Result> {
   return autocannon({
     url: `${build.base}/v1/ip/8.8.8.8`,
@@ -86,7 +85,9 @@ async function main(): Promise<void> {
         ...ARGUS_BENCH_ENV,
         PORT: String(port),
         DATA_DIR: dataDir,
-        ...(withRedis && redisFor.includes(label) ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `cpu-ab-${Date.now()}-${index}:` } : {}),
+        ...(withRedis && redisFor.includes(label)
+          ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `cpu-ab-${Date.now()}-${index}:` }
+          : {}),
       });
       builds.push({ label, base: `http://127.0.0.1:${port}`, server, headers: {} });
     }
