@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { MODEL_FILES } from '../../src/vision/model-files';
 import { baseUrl, createTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -127,6 +128,29 @@ describe('docker/Dockerfile', () => {
     expect(existsSync(join(ROOT, 'src', 'database', 'data-source.ts'))).toBe(true);
     const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as { sourceRoot: string };
     expect(nestCli.sourceRoot).toBe('src');
+  });
+
+  it('runs the prune after the production install, and the prune keeps every model file src/vision loads', () => {
+    const prodDeps = inStage('prod-deps', 'RUN').map((i) => i.args);
+    const install = prodDeps.findIndex((args) => args.includes('npm ci --omit=dev'));
+    const prune = prodDeps.findIndex((args) => args.includes('prune-node-modules.mjs node_modules'));
+    expect({ install: install >= 0, pruneAfterIt: prune > install }).toEqual({ install: true, pruneAfterIt: true });
+    // The script's list of files it must keep (it fails the build without them) holds the paths
+    // model-files.ts resolves, relative to node_modules: a model moved in src/vision fails here first.
+    const script = readFileSync(join(ROOT, 'docker', 'prune-node-modules.mjs'), 'utf8');
+    const kept = /const keep = \[([\s\S]*?)\];/.exec(script)?.[1] ?? '';
+    const nodeModules = join(ROOT, 'node_modules');
+    const { centernet, paddleOcr, nsfwMobileNetV2, tfjsWasmDir } = MODEL_FILES;
+    const loaded = [
+      ...Object.values(centernet),
+      ...Object.values(paddleOcr),
+      ...Object.values(nsfwMobileNetV2),
+      ...readdirSync(tfjsWasmDir)
+        .filter((name) => name.endsWith('.wasm'))
+        .map((name) => join(tfjsWasmDir, name)),
+    ].map((file) => relative(nodeModules, file));
+    expect(loaded.length).toBeGreaterThan(8);
+    expect(loaded.filter((file) => !kept.includes(`'${file}'`))).toEqual([]);
   });
 
   describe('HEALTHCHECK command', () => {
