@@ -3,7 +3,9 @@
  * 1568 px image (p50/p95 wall, CPU per run), RSS growth of the process (workers included), and the near-duplicate
  * hash: distances of resized/re-encoded copies and false positives among distinct images. Then the
  * CPU of each model on its own (objects, text), run on this thread from the inputs VisionService prepares.
- * Run: `taskset -c 0 npm run bench:vision` (VISION_BENCH_RUNS, default 20).
+ * Run: `taskset -c 0 npm run bench:vision` (VISION_BENCH_RUNS, default 20). The script caps glibc's malloc
+ * arenas at 2, as docker/Dockerfile does for the image; `MALLOC_ARENA_MAX= npm run bench:vision` measures
+ * glibc's default (8 arenas per core: ~40–60 MB more RSS growth here, the same CPU).
  */
 import sharp from 'sharp';
 import { configureSharp } from '../src/analysis/image-processor';
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const vision = new VisionService(new VisionPool(1));
   const mb = (bytes: number) => Math.round(bytes / 1e6);
+  console.log(`glibc arenas: MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX || '(unset: glibc default)'}`);
 
   // Model loads, one at a time, as VisionWarmup does at start (wall and CPU of the whole process).
   for (const [name, models] of [
