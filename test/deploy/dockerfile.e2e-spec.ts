@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ARGUS_BENCH_ENV } from '../../bench/support/processes';
 import { MODEL_FILES } from '../../src/vision/model-files';
 import { baseUrl, createTestApp, TestApp } from '../support/test-app';
 
@@ -39,6 +40,10 @@ const instructions = parseDockerfile(dockerfile);
 const inStage = (stage: string, keyword?: string) =>
   instructions.filter((i) => i.stage === stage && (!keyword || i.keyword === keyword));
 const runtime = (keyword: string) => inStage('runtime', keyword);
+const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  engines: { node: string };
+  scripts: Record<string, string>;
+};
 const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
   .split(/\r?\n/)
   .map((line) => line.trim())
@@ -56,8 +61,7 @@ describe('docker/Dockerfile', () => {
     expect(base).toMatch(/^node:(22|24)-bookworm-slim$/);
     const runtimeFrom = runtime('FROM')[0].args;
     expect(runtimeFrom).toMatch(/^\$\{NODE_IMAGE\}\s+AS runtime$/i);
-    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } })
-      .engines.node;
+    const engines = packageJson.engines.node;
     const minimumMajor = Number(/>=\s*(\d+)/.exec(engines)?.[1]);
     expect(Number(/^node:(\d+)/.exec(base)?.[1])).toBeGreaterThanOrEqual(minimumMajor);
   });
@@ -104,6 +108,18 @@ describe('docker/Dockerfile', () => {
     expect(JSON.parse(runtime('CMD')[0].args)).toEqual(['node', 'dist/main.js']);
     expect(runtime('HEALTHCHECK')[0].args).toMatch(
       /^--interval=\S+\s+--timeout=\S+\s+--start-period=\S+\s+--retries=\d+\s+CMD \[/,
+    );
+  });
+
+  it('caps glibc malloc arenas at the value the benchmarks run with (docs/performance.md measures the image)', () => {
+    const env = runtime('ENV')
+      .map((i) => i.args)
+      .join(' ');
+    const imageValue = /\bMALLOC_ARENA_MAX=(\d+)\b/.exec(env)?.[1];
+    expect(imageValue).toBe('2');
+    expect(ARGUS_BENCH_ENV.MALLOC_ARENA_MAX).toBe(imageValue);
+    expect(packageJson.scripts['bench:vision']).toMatch(
+      new RegExp(`^MALLOC_ARENA_MAX=\\$\\{MALLOC_ARENA_MAX-${imageValue}\\} `),
     );
   });
 
