@@ -146,6 +146,17 @@ describe('docker/Dockerfile', () => {
     expect(nestCli.sourceRoot).toBe('src');
   });
 
+  it('skips the CUDA download of onnxruntime-node in the stages that install, whatever the npm version', () => {
+    const toolchainEnv = inStage('toolchain', 'ENV')
+      .map((i) => i.args)
+      .join(' ');
+    expect(toolchainEnv).toMatch(/\bONNXRUNTIME_NODE_INSTALL=skip\b/);
+    for (const stage of ['deps', 'prod-deps']) {
+      const from = inStage(stage, 'FROM')[0].args;
+      expect(from).toMatch(/^(toolchain|deps)\s+AS\s/i);
+    }
+  });
+
   it('runs the prune after the production install, and the prune keeps every model file src/vision loads', () => {
     const prodDeps = inStage('prod-deps', 'RUN').map((i) => i.args);
     const install = prodDeps.findIndex((args) => args.includes('npm ci --omit=dev'));
