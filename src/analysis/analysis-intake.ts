@@ -165,7 +165,8 @@ export class AnalysisIntake {
       imageBytes: image.bytes,
     });
     const reserved = await this.insertJob(analysis, metered, keys);
-    await this.keepImage(ref, () => Promise.resolve(image.data));
+    // Logged as soon as the row exists, before any more I/O: a polling runner may claim the row from
+    // then on, and its "analysis running" must not come first in the trail.
     this.logger.log({
       msg: 'analysis accepted',
       analysisId: analysis.id,
@@ -174,6 +175,7 @@ export class AnalysisIntake {
       sha256,
       quotaReserved: reserved,
     });
+    await this.keepImage(ref, () => Promise.resolve(image.data));
     await this.runner.enqueue(ANALYSIS_QUEUE, analysis.id);
     return analysis;
   }
