@@ -1,14 +1,24 @@
 /**
  * bench:vision — the local models on one core: model load (first call), then objects + OCR per
- * 1568 px image (p50/p95 wall, CPU per run), RSS growth of the process (workers included), and the near-duplicate
- * hash: distances of resized/re-encoded copies and false positives among distinct images. Then the
- * CPU of each model on its own (objects, text), run on this thread from the inputs VisionService prepares.
+ * 1568 px image (p50/p95 wall, CPU per run), RSS growth of the process (workers included), and the CPU
+ * of each model on its own (objects, text), run on this thread from the inputs VisionService prepares.
+ * Then the near-duplicate fingerprint: distances of resized/re-encoded copies; false positives among
+ * distinct images (generated scenes, and tiles of the photographs installed packages ship), by the
+ * hash alone and by the look-up's whole rule; and how many copies of those tiles the rule finds.
  * Run: `taskset -c 0 npm run bench:vision` (VISION_BENCH_RUNS, default 20). The script caps glibc's malloc
  * arenas at 2, as docker/Dockerfile does for the image; `MALLOC_ARENA_MAX= npm run bench:vision` measures
  * glibc's default (8 arenas per core: ~40–60 MB more RSS growth here, the same CPU).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { configureSharp } from '../src/analysis/image-processor';
+import {
+  colourDifference,
+  fingerprintOf,
+  ImageFingerprint,
+  MAX_COLOUR_DIFFERENCE,
+} from '../src/analysis/near-duplicate/image-fingerprint';
 import { hammingDistance, PerceptualHash } from '../src/analysis/near-duplicate/perceptual-hash';
 import { ObjectDetector } from '../src/vision/object-detector';
 import { TextReader } from '../src/vision/text-reader';
@@ -86,31 +96,120 @@ async function main(): Promise<void> {
 
   // Near-duplicates: copies of one scene, and distinct scenes
   const hash = await PerceptualHash.of(image);
-  const copies = {
-    'jpeg q60': await sharp(image).jpeg({ quality: 60 }).toBuffer(),
-    'webp q50': await sharp(image).webp({ quality: 50 }).toBuffer(),
-    'resized 50% webp': await sharp(image).resize(784).webp().toBuffer(),
-    'resized 25% jpeg': await sharp(image).resize(392).jpeg().toBuffer(),
-  };
+  const copies = { ...COPIES, '25 % JPEG': (of: Buffer) => sharp(of).resize(392).jpeg().toBuffer() };
   for (const [name, copy] of Object.entries(copies)) {
-    console.log(`distance to ${name}: ${hammingDistance(hash, await PerceptualHash.of(copy))}`);
+    console.log(`distance to ${name}: ${hammingDistance(hash, await PerceptualHash.of(await copy(image)))}`);
   }
-  const distinct: string[] = [];
-  for (let seed = 0; seed < 300; seed++) distinct.push(await PerceptualHash.of(await distinctScene(seed)));
-  let pairs = 0;
-  let within6 = 0;
-  let minimum = 64;
-  for (let i = 0; i < distinct.length; i++) {
-    for (let j = i + 1; j < distinct.length; j++) {
-      const distance = hammingDistance(distinct[i], distinct[j]);
-      pairs++;
-      if (distance <= 6) within6++;
-      minimum = Math.min(minimum, distance);
+  const synthetic: ImageFingerprint[] = [];
+  for (let seed = 0; seed < 300; seed++) synthetic.push(await fingerprintOf(await distinctScene(seed)));
+  const natural = await naturalTiles();
+  const photos: ImageFingerprint[] = [];
+  for (const tile of natural.tiles) photos.push(await fingerprintOf(tile));
+  console.log(
+    `photographs: ${photos.length} tiles of ${natural.sources} photos that ship in installed packages ` +
+      `(${natural.skipped} near-uniform tiles skipped)`,
+  );
+  reportDistinct('distinct generated images', allPairs(synthetic));
+  reportDistinct('distinct photograph tiles', allPairs(photos));
+  reportDistinct('photograph tile × generated image', crossPairs(photos, synthetic));
+  // Copies of each photograph tile: found by the same rule (true positives).
+  for (const [name, copy] of Object.entries(COPIES)) {
+    let found = 0;
+    for (let i = 0; i < natural.tiles.length; i++) {
+      if (nearDuplicate(photos[i], await fingerprintOf(await copy(natural.tiles[i])))) found++;
     }
+    console.log(`photograph tiles whose ${name} copy is found: ${found} of ${natural.tiles.length}`);
+  }
+}
+
+const MAX_DISTANCE = 6; // NEAR_DUPLICATE_MAX_DISTANCE's default
+
+/** What the near-duplicate look-up answers from (src/analysis/near-duplicate/near-duplicate.index.ts). */
+function nearDuplicate(a: ImageFingerprint, b: ImageFingerprint): boolean {
+  return (
+    hammingDistance(a.phash, b.phash) <= MAX_DISTANCE &&
+    colourDifference(a.colourLayout, b.colourLayout) <= MAX_COLOUR_DIFFERENCE
+  );
+}
+
+type Pair = [ImageFingerprint, ImageFingerprint];
+
+function allPairs(set: ImageFingerprint[]): Pair[] {
+  const pairs: Pair[] = [];
+  for (let i = 0; i < set.length; i++) for (let j = i + 1; j < set.length; j++) pairs.push([set[i], set[j]]);
+  return pairs;
+}
+
+function crossPairs(left: ImageFingerprint[], right: ImageFingerprint[]): Pair[] {
+  return left.flatMap((a) => right.map((b): Pair => [a, b]));
+}
+
+/** False positives among distinct images: by the hash alone, and by the whole rule (hash and colour). */
+function reportDistinct(name: string, pairs: Pair[]): void {
+  let withinHash = 0;
+  let matched = 0;
+  let smallest = 64;
+  for (const [a, b] of pairs) {
+    const distance = hammingDistance(a.phash, b.phash);
+    smallest = Math.min(smallest, distance);
+    if (distance <= MAX_DISTANCE) withinHash++;
+    if (nearDuplicate(a, b)) matched++;
   }
   console.log(
-    `distinct images: ${distinct.length}, pairs ${pairs}, within 6 bits ${within6}, smallest distance ${minimum}`,
+    `${name}: ${pairs.length} pairs, within ${MAX_DISTANCE} bits ${withinHash}, answered as near-duplicates ` +
+      `${matched} (${((100 * matched) / pairs.length).toFixed(3)} %), smallest distance ${smallest}`,
   );
+}
+
+const COPIES: Record<string, (image: Buffer) => Promise<Buffer>> = {
+  'JPEG q60': (image) => sharp(image).jpeg({ quality: 60 }).toBuffer(),
+  'WebP q50': (image) => sharp(image).webp({ quality: 50 }).toBuffer(),
+  '50 % WebP': async (image) => {
+    const { width } = await sharp(image).metadata();
+    return sharp(image)
+      .resize(Math.round(width! / 2))
+      .webp()
+      .toBuffer();
+  },
+};
+
+/**
+ * Natural images: the photographs that ship in installed packages (@vladmandic/human's sample
+ * screenshots — faces, people, rooms — and autocannon's test photo), cut into non-overlapping
+ * square tiles, each a distinct picture. Tiles with almost no detail (the screenshots' black
+ * margins) are skipped: two of them are the same picture.
+ */
+async function naturalTiles(): Promise<{ tiles: Buffer[]; sources: number; skipped: number }> {
+  const sources: Array<[file: string, tile: number]> = [
+    ['@vladmandic/human/assets/screenshot-facematch.jpg', 112],
+    ['@vladmandic/human/assets/samples.jpg', 160],
+    ['@vladmandic/human/assets/screenshot-facedetect.jpg', 160],
+    ['@vladmandic/human/assets/screenshot-faceid.jpg', 160],
+    ['@vladmandic/human/assets/screenshot-vrm.jpg', 160],
+    ['autocannon/test/j5.jpeg', 146],
+  ];
+  const tiles: Buffer[] = [];
+  let found = 0;
+  let skipped = 0;
+  for (const [file, size] of sources) {
+    const path = join(__dirname, '..', 'node_modules', file);
+    if (!existsSync(path)) {
+      console.log(`photograph missing, left out: ${file}`);
+      continue;
+    }
+    found++;
+    const { width, height } = await sharp(path).metadata();
+    for (let top = 0; top + size <= height!; top += size) {
+      for (let left = 0; left + size <= width!; left += size) {
+        const tile = await sharp(path).extract({ left, top, width: size, height: size }).png().toBuffer();
+        const { channels } = await sharp(tile).stats();
+        const detail = channels.slice(0, 3).reduce((sum, channel) => sum + channel.stdev, 0) / 3;
+        if (detail < 25) skipped++;
+        else tiles.push(tile);
+      }
+    }
+  }
+  return { tiles, sources: found, skipped };
 }
 
 /**
