@@ -14,10 +14,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { configureSharp } from '../src/analysis/image-processor';
 import {
-  colourDifference,
   fingerprintOf,
   ImageFingerprint,
-  MAX_COLOUR_DIFFERENCE,
+  nearDuplicateDistance,
 } from '../src/analysis/near-duplicate/image-fingerprint';
 import { hammingDistance, PerceptualHash } from '../src/analysis/near-duplicate/perceptual-hash';
 import { ObjectDetector } from '../src/vision/object-detector';
@@ -124,12 +123,9 @@ async function main(): Promise<void> {
 
 const MAX_DISTANCE = 6; // NEAR_DUPLICATE_MAX_DISTANCE's default
 
-/** What the near-duplicate look-up answers from (src/analysis/near-duplicate/near-duplicate.index.ts). */
+/** Whether the near-duplicate look-up would answer `a` from `b` (the rule NearDuplicateIndex applies). */
 function nearDuplicate(a: ImageFingerprint, b: ImageFingerprint): boolean {
-  return (
-    hammingDistance(a.phash, b.phash) <= MAX_DISTANCE &&
-    colourDifference(a.colourLayout, b.colourLayout) <= MAX_COLOUR_DIFFERENCE
-  );
+  return nearDuplicateDistance(a, b, MAX_DISTANCE) !== null;
 }
 
 type Pair = [ImageFingerprint, ImageFingerprint];

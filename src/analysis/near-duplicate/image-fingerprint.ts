@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { PerceptualHash } from './perceptual-hash';
+import { hammingDistance, PerceptualHash } from './perceptual-hash';
 
 /** The side of the colour layout: 4 × 4 cells of mean sRGB colour. */
 const LAYOUT = 4;
@@ -38,6 +38,20 @@ export async function colourLayoutOf(image: Buffer): Promise<string> {
     .raw()
     .toBuffer();
   return data.toString('hex');
+}
+
+/**
+ * How far `candidate` is from `image` as a near-duplicate: its hash distance when that is at most
+ * `maxDistance` bits and the colour layouts agree, otherwise null (not the same picture).
+ */
+export function nearDuplicateDistance(
+  image: ImageFingerprint,
+  candidate: ImageFingerprint,
+  maxDistance: number,
+): number | null {
+  const distance = hammingDistance(image.phash, candidate.phash);
+  if (distance > maxDistance) return null;
+  return colourDifference(image.colourLayout, candidate.colourLayout) <= MAX_COLOUR_DIFFERENCE ? distance : null;
 }
 
 /** The largest channel difference between two colour layouts; Infinity when either is not one. */

@@ -4,8 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/config.types';
 import { BANDS, bandRadius, bandsOf, probesOf } from './hash-bands';
-import { colourDifference, ImageFingerprint, MAX_COLOUR_DIFFERENCE } from './image-fingerprint';
-import { hammingDistance, isPerceptualHash } from './perceptual-hash';
+import { ImageFingerprint, nearDuplicateDistance } from './image-fingerprint';
+import { isPerceptualHash } from './perceptual-hash';
 
 export interface NearQuery {
   /** Only this user's analyses (ANALYSIS_CACHE_SCOPE=user); every user's when undefined. */
@@ -62,7 +62,8 @@ export class NearDuplicateIndex {
   }
 
   /** The nearest answered analysis within the distance and of the same colours (newest on a tie), or null. */
-  async findNear({ phash, colourLayout }: ImageFingerprint, query: NearQuery): Promise<NearMatch | null> {
+  async findNear(image: ImageFingerprint, query: NearQuery): Promise<NearMatch | null> {
+    const { phash } = image;
     if (!this.enabled || !isPerceptualHash(phash)) return null;
     const radius = bandRadius(this.maxDistance);
     const builder = this.dataSource
@@ -85,9 +86,9 @@ export class NearDuplicateIndex {
       await builder.getRawMany();
     let best: (NearMatch & { createdAt: number }) | null = null;
     for (const row of rows) {
-      const distance = hammingDistance(phash, row.phash);
-      if (distance > this.maxDistance) continue;
-      if (colourDifference(colourLayout, row.colour_layout ?? '') > MAX_COLOUR_DIFFERENCE) continue;
+      const candidate = { phash: row.phash, colourLayout: row.colour_layout ?? '' };
+      const distance = nearDuplicateDistance(image, candidate, this.maxDistance);
+      if (distance === null) continue;
       const createdAt = new Date(row.created_at).getTime();
       if (!best || distance < best.distance || (distance === best.distance && createdAt > best.createdAt)) {
         best = { id: row.id, phash: row.phash, distance, createdAt };
