@@ -83,6 +83,47 @@ describe('OutboundHttpService', () => {
     });
   });
 
+  describe('concurrency', () => {
+    it('hangs no more than a few abort listeners on any one signal, however many calls run at once', async () => {
+      // Node warns of a listener leak past ten on one EventTarget; the warning itself does not reach
+      // Jest's sandboxed process, so count what causes it.
+      const listeners = new Map<EventTarget, number>();
+      let most = 0;
+      const add = EventTarget.prototype.addEventListener;
+      const remove = EventTarget.prototype.removeEventListener;
+      jest.spyOn(EventTarget.prototype, 'addEventListener').mockImplementation(function (this: EventTarget, ...args) {
+        const count = (listeners.get(this) ?? 0) + 1;
+        listeners.set(this, count);
+        most = Math.max(most, count);
+        return add.apply(this, args);
+      });
+      jest.spyOn(EventTarget.prototype, 'removeEventListener').mockImplementation(function (
+        this: EventTarget,
+        ...args
+      ) {
+        listeners.set(this, (listeners.get(this) ?? 1) - 1);
+        return remove.apply(this, args);
+      });
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const calls = Array.from({ length: 25 }, () =>
+        sut.execute(
+          'p',
+          async () => {
+            await gate;
+            return 1;
+          },
+          fast,
+        ),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      open();
+      await expect(Promise.all(calls)).resolves.toHaveLength(25);
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThanOrEqual(10);
+    });
+  });
+
   describe('retries', () => {
     it('retries 5xx and succeeds, numbering attempts from 1, with one success metric', async () => {
       const { operation, calls } = scripted(status(500), status(503), { value: 'ok' });

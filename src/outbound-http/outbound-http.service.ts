@@ -64,9 +64,14 @@ export class OutboundHttpService {
     const call: CallTrace = { provider, requestId: RequestContext.requestId() };
     const started = performance.now();
     try {
+      // A parent signal per call: without one, cockatiel hangs every call's abort listener on one
+      // shared never-aborted signal, and eleven concurrent calls make Node warn of a listener leak.
       const value = await policies
         .resilienceFor(options.retries ?? DEFAULT_RETRIES)
-        .execute(({ attempt, signal }) => this.attempt(policies, operation, options, call, attempt + 1, signal));
+        .execute(
+          ({ attempt, signal }) => this.attempt(policies, operation, options, call, attempt + 1, signal),
+          new AbortController().signal,
+        );
       this.record(provider, 'success', started);
       return value;
     } catch (error) {

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import { PROBLEM_CONTENT_TYPE, problemType, titleFor } from '../errors/problem';
 
 /** Work that must finish, or be handed back, before the process closes its connections. */
@@ -19,7 +20,11 @@ export class ShutdownState implements OnApplicationBootstrap {
   private readonly drains: Drain[] = [];
   private readonly open = new Set<ServerResponse>();
 
-  constructor(@Optional() private readonly adapterHost?: HttpAdapterHost) {}
+  constructor(@Optional() private readonly adapterHost?: HttpAdapterHost) {
+    // Every request waiting for a job listens to it until its wait ends: as many listeners as
+    // waiting clients, not a leak (Node's warning past ten would say otherwise).
+    setMaxListeners(Number.POSITIVE_INFINITY, this.controller.signal);
+  }
 
   get isShuttingDown(): boolean {
     return this.controller.signal.aborted;

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { setMaxListeners } from 'node:events';
 import { ConfigService } from '@nestjs/config';
 import { AppConfig } from '../../config/config.types';
 import { MetricsService } from '../../metrics/metrics.service';
@@ -56,6 +57,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     this.pollMs = config.get('webhooks.pollMs', { infer: true });
     this.timeoutMs = config.get('webhooks.timeoutMs', { infer: true });
     this.delivers = config.get('jobs.role', { infer: true }) !== 'api';
+    // Each delivery in flight listens to it, and removes its listener when it ends.
+    setMaxListeners(MAX_IN_FLIGHT, this.stopping.signal);
   }
 
   onApplicationBootstrap(): void {
