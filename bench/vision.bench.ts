@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { configureSharp } from '../src/analysis/image-processor';
+import { buildConfig } from '../src/config/configuration';
 import {
   fingerprintOf,
   ImageFingerprint,
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
 
   // Near-duplicates: copies of one scene, and distinct scenes
   const hash = await PerceptualHash.of(image);
-  const copies = { ...COPIES, '25 % JPEG': (of: Buffer) => sharp(of).resize(392).jpeg().toBuffer() };
+  const copies = { ...COPIES, '25 % JPEG': resized(0.25, (copy) => copy.jpeg()) };
   for (const [name, copy] of Object.entries(copies)) {
     console.log(`distance to ${name}: ${hammingDistance(hash, await PerceptualHash.of(await copy(image)))}`);
   }
@@ -121,7 +122,8 @@ async function main(): Promise<void> {
   }
 }
 
-const MAX_DISTANCE = 6; // NEAR_DUPLICATE_MAX_DISTANCE's default
+/** NEAR_DUPLICATE_MAX_DISTANCE as the app reads it (its default unless the variable is set). */
+const MAX_DISTANCE = buildConfig(process.env).nearDuplicate.maxDistance;
 
 /** Whether the near-duplicate look-up would answer `a` from `b` (the rule NearDuplicateIndex applies). */
 function nearDuplicate(a: ImageFingerprint, b: ImageFingerprint): boolean {
@@ -157,16 +159,21 @@ function reportDistinct(name: string, pairs: Pair[]): void {
   );
 }
 
-const COPIES: Record<string, (image: Buffer) => Promise<Buffer>> = {
+type Copy = (image: Buffer) => Promise<Buffer>;
+
+/** A copy `fraction` of the image's width, encoded by `encode`. */
+function resized(fraction: number, encode: (copy: sharp.Sharp) => sharp.Sharp): Copy {
+  return async (image) => {
+    const { width } = await sharp(image).metadata();
+    return encode(sharp(image).resize(Math.round(width! * fraction))).toBuffer();
+  };
+}
+
+/** The copies a near-duplicate must be found from (docs/api.md, "Near-duplicates"). */
+const COPIES: Record<string, Copy> = {
   'JPEG q60': (image) => sharp(image).jpeg({ quality: 60 }).toBuffer(),
   'WebP q50': (image) => sharp(image).webp({ quality: 50 }).toBuffer(),
-  '50 % WebP': async (image) => {
-    const { width } = await sharp(image).metadata();
-    return sharp(image)
-      .resize(Math.round(width! / 2))
-      .webp()
-      .toBuffer();
-  },
+  '50 % WebP': resized(0.5, (copy) => copy.webp()),
 };
 
 /**
@@ -194,10 +201,12 @@ async function naturalTiles(): Promise<{ tiles: Buffer[]; sources: number; skipp
       continue;
     }
     found++;
-    const { width, height } = await sharp(path).metadata();
-    for (let top = 0; top + size <= height!; top += size) {
-      for (let left = 0; left + size <= width!; left += size) {
-        const tile = await sharp(path).extract({ left, top, width: size, height: size }).png().toBuffer();
+    // Decoded once; every tile is cut from these pixels.
+    const { data, info } = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
+    for (let top = 0; top + size <= info.height; top += size) {
+      for (let left = 0; left + size <= info.width; left += size) {
+        const tile = await sharp(data, raw).extract({ left, top, width: size, height: size }).png().toBuffer();
         const { channels } = await sharp(tile).stats();
         const detail = channels.slice(0, 3).reduce((sum, channel) => sum + channel.stdev, 0) / 3;
         if (detail < 25) skipped++;
